@@ -1,0 +1,258 @@
+// CurlHttpClient against a real HTTP server on loopback (TestHttpServer): downloads, status
+// errors and their retryability, both body limits, the total timeout, redirects, and the SSRF
+// guard on the first hop and on a redirect hop.
+#include "net/curl_http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "net/test_http_server.h"
+
+namespace vg::net {
+namespace {
+
+using testing::TestReply;
+using testing::TestRequest;
+
+CurlHttpClientOptions Options(bool allow_private_addresses, std::vector<int> public_ports = {}) {
+  CurlHttpClientOptions options;
+  options.allow_private_addresses = allow_private_addresses;
+  options.public_loopback_ports_for_testing = std::move(public_ports);
+  return options;
+}
+
+class CurlHttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<testing::TestHttpServer>(
+        [this](const TestRequest& request) { return Handle(request); });
+    ASSERT_TRUE(server_->Start().ok());
+    second_ = std::make_unique<testing::TestHttpServer>([](const TestRequest&) {
+      TestReply reply;
+      reply.body = "from the second server";
+      return reply;
+    });
+    ASSERT_TRUE(second_->Start().ok());
+  }
+
+  TestReply Handle(const TestRequest& request) {
+    TestReply reply;
+    if (request.path == "/hello") {
+      reply.body = "hello world";
+      reply.headers.push_back({"X-Test", "yes"});
+    } else if (request.path == "/missing") {
+      reply.status = 404;
+      reply.body = "nope";
+    } else if (request.path == "/broken") {
+      reply.status = 500;
+    } else if (request.path == "/big-declared") {
+      reply.body = std::string(100, 'b');
+      reply.claimed_content_length = 5'000'000;
+    } else if (request.path == "/endless") {
+      reply.mode = TestReply::Body::kChunkedForever;
+    } else if (request.path == "/stall") {
+      reply.mode = TestReply::Body::kStall;
+      reply.body = "partial";
+    } else if (request.path == "/redirect") {
+      reply.status = 302;
+      reply.headers.push_back({"Location", "/hello"});
+    } else if (request.path == "/redirect-to-second") {
+      reply.status = 302;
+      reply.headers.push_back({"Location", second_->Url("/target")});
+    } else if (request.path == "/loop") {
+      reply.status = 302;
+      reply.headers.push_back({"Location", "/loop"});
+    } else if (request.path == "/redirect-to-file") {
+      reply.status = 302;
+      reply.headers.push_back({"Location", "file:///etc/passwd"});
+    } else if (request.path == "/echo") {
+      reply.body = request.method + ":" + request.body;
+      for (const HttpHeader& header : request.headers) {
+        if (header.name == "X-Sig") reply.body += ":" + header.value;
+      }
+    } else {
+      reply.status = 404;
+    }
+    return reply;
+  }
+
+  static HttpRequest Request(const std::string& url) {
+    HttpRequest request;
+    request.url = url;
+    request.timeout_ms = 5000;
+    return request;
+  }
+
+  std::unique_ptr<testing::TestHttpServer> server_;
+  std::unique_ptr<testing::TestHttpServer> second_;
+  CurlHttpClient client_{Options(true)};
+};
+
+TEST_F(CurlHttpClientTest, DownloadsBodyAndHeaders) {
+  HttpResult result = client_.Get(Request(server_->Url("/hello?sig=1")));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value().status, 200);
+  EXPECT_EQ(result.value().body, "hello world");
+  ASSERT_NE(result.value().FindHeader("x-test"), nullptr);
+  EXPECT_EQ(*result.value().FindHeader("x-test"), "yes");
+  EXPECT_EQ(server_->hits("/hello"), 1);
+}
+
+TEST_F(CurlHttpClientTest, NotFoundIsNotRetryable) {
+  HttpResult result = client_.Get(Request(server_->Url("/missing")));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kHttpStatus);
+  EXPECT_EQ(result.error().message, "HTTP 404");
+  EXPECT_EQ(result.error().http_status, 404);
+  EXPECT_FALSE(result.error().retryable);
+}
+
+TEST_F(CurlHttpClientTest, ServerErrorIsRetryable) {
+  HttpResult result = client_.Get(Request(server_->Url("/broken")));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "HTTP 500");
+  EXPECT_TRUE(result.error().retryable);
+}
+
+TEST_F(CurlHttpClientTest, ConnectionRefusedIsRetryable) {
+  const std::string url = second_->Url("/x");
+  second_->Stop();  // the port is now closed
+  HttpResult result = client_.Get(Request(url));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kConnect);
+  EXPECT_EQ(result.error().message, "connection refused");
+  EXPECT_TRUE(result.error().retryable);
+}
+
+TEST_F(CurlHttpClientTest, RefusesByContentLengthBeforeDownloading) {
+  HttpRequest request = Request(server_->Url("/big-declared"));
+  request.max_response_bytes = 1'000'000;
+  HttpResult result = client_.Get(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTooLarge);
+  EXPECT_EQ(result.error().message, "larger than 1000000 bytes");
+  EXPECT_FALSE(result.error().retryable);
+}
+
+TEST_F(CurlHttpClientTest, StopsAnEndlessChunkedBodyAtTheLimit) {
+  HttpRequest request = Request(server_->Url("/endless"));
+  request.max_response_bytes = 300'000;
+  const auto start = std::chrono::steady_clock::now();
+  HttpResult result = client_.Get(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTooLarge);
+  EXPECT_EQ(result.error().message, "larger than 300000 bytes");
+  // Stopped by the limit, not by the 5 s timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST_F(CurlHttpClientTest, TotalTimeoutOnAStallingServer) {
+  HttpRequest request = Request(server_->Url("/stall"));
+  request.timeout_ms = 400;
+  const auto start = std::chrono::steady_clock::now();
+  HttpResult result = client_.Get(request);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTimeout);
+  EXPECT_EQ(result.error().message, "timed out after 400 ms");
+  EXPECT_TRUE(result.error().retryable);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(380));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3000));
+}
+
+TEST_F(CurlHttpClientTest, FollowsRedirects) {
+  HttpResult result = client_.Get(Request(server_->Url("/redirect")));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value().body, "hello world");
+  EXPECT_EQ(result.value().redirects, 1);
+  EXPECT_EQ(server_->hits("/redirect"), 1);
+  EXPECT_EQ(server_->hits("/hello"), 1);
+}
+
+TEST_F(CurlHttpClientTest, StopsAfterFiveRedirects) {
+  HttpResult result = client_.Get(Request(server_->Url("/loop")));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTooManyRedirects);
+  EXPECT_EQ(result.error().message, "more than 5 redirects");
+  EXPECT_EQ(server_->hits("/loop"), 6);  // the first request and five hops
+}
+
+TEST_F(CurlHttpClientTest, RefusesRedirectToAnotherScheme) {
+  HttpResult result = client_.Get(Request(server_->Url("/redirect-to-file")));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kInvalidUrl);
+  EXPECT_FALSE(result.error().retryable);
+}
+
+TEST_F(CurlHttpClientTest, RefusesNonHttpSchemes) {
+  for (const char* url : {"file:///etc/passwd", "ftp://127.0.0.1/", "gopher://127.0.0.1/"}) {
+    HttpResult result = client_.Get(Request(url));
+    ASSERT_FALSE(result.ok()) << url;
+    EXPECT_EQ(result.error().kind, HttpErrorKind::kInvalidUrl) << url;
+  }
+}
+
+TEST_F(CurlHttpClientTest, PrivateAddressRefusedUnlessAllowed) {
+  CurlHttpClient guarded(Options(false));
+  HttpResult refused = guarded.Get(Request(server_->Url("/hello")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, HttpErrorKind::kRefusedAddress);
+  EXPECT_EQ(refused.error().message,
+            "address 127.0.0.1 is private and private addresses are not allowed");
+  EXPECT_FALSE(refused.error().retryable);
+  EXPECT_EQ(server_->hits("/hello"), 0);  // no request reached the server
+
+  // The check is on the resolved address, not on the spelling of the host.
+  HttpResult by_name =
+      guarded.Get(Request("http://localhost:" + std::to_string(server_->port()) + "/hello"));
+  ASSERT_FALSE(by_name.ok());
+  EXPECT_EQ(by_name.error().kind, HttpErrorKind::kRefusedAddress);
+  EXPECT_EQ(server_->hits("/hello"), 0);
+
+  HttpResult allowed = client_.Get(Request(server_->Url("/hello")));
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message;
+  EXPECT_EQ(server_->hits("/hello"), 1);
+}
+
+TEST_F(CurlHttpClientTest, RedirectToAPrivateAddressIsRefused) {
+  // The first server stands for a public host; it redirects to the second, which is private.
+  CurlHttpClient guarded(Options(false, {server_->port()}));
+  HttpResult direct = guarded.Get(Request(server_->Url("/hello")));
+  ASSERT_TRUE(direct.ok()) << direct.error().message;
+
+  HttpResult result = guarded.Get(Request(server_->Url("/redirect-to-second")));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kRefusedAddress);
+  EXPECT_EQ(result.error().message,
+            "address 127.0.0.1 is private and private addresses are not allowed");
+  EXPECT_EQ(server_->hits("/redirect-to-second"), 1);
+  EXPECT_EQ(second_->hits("/target"), 0);
+}
+
+TEST_F(CurlHttpClientTest, PostSendsBodyAndHeadersAndDoesNotFollowRedirects) {
+  HttpRequest request = Request(server_->Url("/echo"));
+  request.body = "{\"a\":1}";
+  request.headers.push_back({"X-Sig", "v1,abc"});
+  HttpResult result = client_.Post(request);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value().body, "POST:{\"a\":1}:v1,abc");
+
+  HttpResult redirected = client_.Post(Request(server_->Url("/redirect")));
+  ASSERT_FALSE(redirected.ok());
+  EXPECT_EQ(redirected.error().message, "HTTP 302");
+  EXPECT_EQ(server_->hits("/hello"), 0);
+}
+
+TEST_F(CurlHttpClientTest, HeaderInjectionIsRefused) {
+  HttpRequest request = Request(server_->Url("/echo"));
+  request.headers.push_back({"X-Sig", "a\r\nX-Evil: 1"});
+  HttpResult result = client_.Post(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(server_->hits("/echo"), 0);
+}
+
+}  // namespace
+}  // namespace vg::net
