@@ -8,5 +8,5 @@ bash scripts/install-deps.sh
 cmake --preset release
 cmake --build --preset release --target vidgen
 mkdir -p out
-./build/release/src/app/vidgen render examples/promo/promo.json -o out/promo.mp4
+./build/release/src/app/vidgen render examples/promo.json -i examples/promo.input.json -o out/promo.mp4
 echo "start: wrote out/promo.mp4"

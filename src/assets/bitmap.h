@@ -3,6 +3,7 @@
 // The one pixel format images, rasterised text and frames share. A plain value.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -1,0 +1,270 @@
+// libavcodec/libavformat glue: the encode loop (send frame / receive packets), timestamp
+// rescaling into the muxer's time bases, and AAC framing in 1024-sample blocks.
+#include "render/encoder.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+}
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/c_handle.h"
+
+namespace vg::render {
+namespace {
+
+void FreeCodec(AVCodecContext* c) { avcodec_free_context(&c); }
+void FreeFrame(AVFrame* f) { av_frame_free(&f); }
+void FreePacket(AVPacket* p) { av_packet_free(&p); }
+using CodecPtr = CHandle<AVCodecContext, FreeCodec>;
+using FramePtr = CHandle<AVFrame, FreeFrame>;
+using PacketPtr = CHandle<AVPacket, FreePacket>;
+
+std::string AvError(int code) {
+  char buffer[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+Status Fail(std::string_view what, int code) {
+  return Status(ErrorCode::kRenderFailed, fmt::format("{}: {}", what, AvError(code)));
+}
+
+}  // namespace
+
+struct VideoFrame {
+  FramePtr frame;
+};
+
+struct Encoder::State {
+  EncoderSettings settings;
+  AVFormatContext* format = nullptr;
+  bool header_written = false;
+  bool io_open = false;
+  CodecPtr video;
+  CodecPtr audio;
+  AVStream* video_stream = nullptr;
+  AVStream* audio_stream = nullptr;
+  PacketPtr packet{av_packet_alloc()};
+  int64_t next_video_pts = 0;
+  int64_t next_audio_pts = 0;
+  FramePtr audio_frame;
+  std::vector<float> pending;  // interleaved samples not yet in a full AAC frame
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<VideoFrame>> pool;  // free frames
+
+  ~State() {
+    if (format) {
+      if (io_open) avio_closep(&format->pb);
+      avformat_free_context(format);
+    }
+  }
+
+  // Drains encoded packets of one encoder into the muxer.
+  Status Drain(AVCodecContext* codec, AVStream* stream) {
+    for (;;) {
+      int rc = avcodec_receive_packet(codec, packet.get());
+      if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status::Ok();
+      if (rc < 0) return Fail("encoding failed", rc);
+      av_packet_rescale_ts(packet.get(), codec->time_base, stream->time_base);
+      packet->stream_index = stream->index;
+      rc = av_interleaved_write_frame(format, packet.get());
+      if (rc < 0) return Fail("writing the video file failed", rc);
+    }
+  }
+
+  Status SendAudioFrame(int samples) {
+    int rc = av_frame_make_writable(audio_frame.get());
+    if (rc < 0) return Fail("audio frame", rc);
+    audio_frame->nb_samples = samples;
+    auto* left = reinterpret_cast<float*>(audio_frame->data[0]);
+    auto* right = reinterpret_cast<float*>(audio_frame->data[1]);
+    for (int i = 0; i < samples; ++i) {
+      left[i] = pending[2 * i];
+      right[i] = pending[2 * i + 1];
+    }
+    pending.erase(pending.begin(), pending.begin() + 2 * samples);
+    audio_frame->pts = next_audio_pts;
+    next_audio_pts += samples;
+    rc = avcodec_send_frame(audio.get(), audio_frame.get());
+    if (rc < 0) return Fail("audio encoding failed", rc);
+    return Drain(audio.get(), audio_stream);
+  }
+};
+
+const char* X264Preset(tmpl::Quality quality) {
+  switch (quality) {
+    case tmpl::Quality::kDraft: return "ultrafast";
+    case tmpl::Quality::kStandard: return "veryfast";
+    case tmpl::Quality::kHigh: return "medium";
+  }
+  return "veryfast";
+}
+
+int DefaultCrf(tmpl::Quality quality) {
+  switch (quality) {
+    case tmpl::Quality::kDraft: return 28;
+    case tmpl::Quality::kStandard: return 23;
+    case tmpl::Quality::kHigh: return 18;
+  }
+  return 23;
+}
+
+Encoder::Encoder(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Encoder::~Encoder() = default;
+
+Result<std::unique_ptr<Encoder>> Encoder::Open(const EncoderSettings& settings) {
+  auto state = std::make_unique<State>();
+  state->settings = settings;
+  int rc = avformat_alloc_output_context2(&state->format, nullptr, "mp4", settings.path.c_str());
+  if (rc < 0 || !state->format) return Fail("cannot create the MP4 muxer", rc);
+  state->format->flags |= AVFMT_FLAG_BITEXACT;
+
+  // Video: libx264, High profile, BT.709 limited range.
+  const AVCodec* h264 = avcodec_find_encoder_by_name("libx264");
+  if (!h264) return Status(ErrorCode::kRenderFailed, "this FFmpeg build has no libx264 encoder");
+  state->video.reset(avcodec_alloc_context3(h264));
+  AVCodecContext* v = state->video.get();
+  v->width = settings.width;
+  v->height = settings.height;
+  v->pix_fmt = AV_PIX_FMT_YUV420P;
+  v->time_base = AVRational{static_cast<int>(settings.fps.den), static_cast<int>(settings.fps.num)};
+  v->framerate = AVRational{static_cast<int>(settings.fps.num), static_cast<int>(settings.fps.den)};
+  v->color_primaries = AVCOL_PRI_BT709;
+  v->color_trc = AVCOL_TRC_BT709;
+  v->colorspace = AVCOL_SPC_BT709;
+  v->color_range = AVCOL_RANGE_MPEG;
+  v->chroma_sample_location = AVCHROMA_LOC_LEFT;
+  v->thread_count = std::max(1, settings.threads);
+  v->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_BITEXACT;
+  v->gop_size = static_cast<int>(std::clamp<int64_t>(settings.fps.num / settings.fps.den * 2, 1, 600));
+  AVDictionary* options = nullptr;
+  av_dict_set(&options, "preset", X264Preset(settings.quality), 0);
+  av_dict_set(&options, "crf", std::to_string(settings.crf.value_or(DefaultCrf(settings.quality))).c_str(), 0);
+  av_dict_set(&options, "profile", "high", 0);
+  // ultrafast turns the 8×8 transform off, which would make the stream Baseline; keep High.
+  av_dict_set(&options, "x264-params", "8x8dct=1", 0);
+  rc = avcodec_open2(v, h264, &options);
+  av_dict_free(&options);
+  if (rc < 0) return Fail("cannot open the H.264 encoder", rc);
+  state->video_stream = avformat_new_stream(state->format, nullptr);
+  state->video_stream->time_base = v->time_base;
+  state->video_stream->avg_frame_rate = v->framerate;
+  avcodec_parameters_from_context(state->video_stream->codecpar, v);
+
+  if (settings.audio) {
+    const AVCodec* aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    if (!aac) return Status(ErrorCode::kRenderFailed, "this FFmpeg build has no AAC encoder");
+    state->audio.reset(avcodec_alloc_context3(aac));
+    AVCodecContext* a = state->audio.get();
+    a->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    a->sample_rate = 48000;
+    a->bit_rate = 192000;
+    a->time_base = AVRational{1, 48000};
+    a->profile = FF_PROFILE_AAC_LOW;
+    a->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_BITEXACT;
+    av_channel_layout_default(&a->ch_layout, 2);
+    rc = avcodec_open2(a, aac, nullptr);
+    if (rc < 0) return Fail("cannot open the AAC encoder", rc);
+    state->audio_stream = avformat_new_stream(state->format, nullptr);
+    state->audio_stream->time_base = a->time_base;
+    avcodec_parameters_from_context(state->audio_stream->codecpar, a);
+    state->audio_frame.reset(av_frame_alloc());
+    state->audio_frame->format = AV_SAMPLE_FMT_FLTP;
+    state->audio_frame->sample_rate = 48000;
+    av_channel_layout_default(&state->audio_frame->ch_layout, 2);
+    state->audio_frame->nb_samples = a->frame_size;
+    rc = av_frame_get_buffer(state->audio_frame.get(), 0);
+    if (rc < 0) return Fail("audio buffer", rc);
+  }
+
+  rc = avio_open(&state->format->pb, settings.path.c_str(), AVIO_FLAG_WRITE);
+  if (rc < 0) return Fail("cannot open " + settings.path + " for writing", rc);
+  state->io_open = true;
+  AVDictionary* mux_options = nullptr;
+  av_dict_set(&mux_options, "movflags", "+faststart", 0);
+  rc = avformat_write_header(state->format, &mux_options);
+  av_dict_free(&mux_options);
+  if (rc < 0) return Fail("cannot write the MP4 header", rc);
+  state->header_written = true;
+  return std::unique_ptr<Encoder>(new Encoder(std::move(state)));
+}
+
+VideoFrame* Encoder::AcquireFrame() {
+  {
+    std::lock_guard lock(state_->pool_mutex);
+    if (!state_->pool.empty()) {
+      VideoFrame* f = state_->pool.back().release();
+      state_->pool.pop_back();
+      return f;
+    }
+  }
+  auto frame = std::make_unique<VideoFrame>();
+  frame->frame.reset(av_frame_alloc());
+  frame->frame->format = AV_PIX_FMT_YUV420P;
+  frame->frame->width = state_->settings.width;
+  frame->frame->height = state_->settings.height;
+  VG_CHECK(av_frame_get_buffer(frame->frame.get(), 0) >= 0);
+  return frame.release();
+}
+
+void Encoder::ReleaseFrame(VideoFrame* frame) {
+  std::lock_guard lock(state_->pool_mutex);
+  state_->pool.emplace_back(frame);
+}
+
+YuvPlanes Encoder::Planes(VideoFrame* frame) {
+  AVFrame* f = frame->frame.get();
+  return {f->data[0], f->linesize[0], f->data[1], f->linesize[1], f->data[2], f->linesize[2]};
+}
+
+Status Encoder::EncodeVideo(VideoFrame* frame) {
+  AVFrame* f = frame->frame.get();
+  f->pts = state_->next_video_pts++;
+  f->color_primaries = AVCOL_PRI_BT709;
+  f->color_trc = AVCOL_TRC_BT709;
+  f->colorspace = AVCOL_SPC_BT709;
+  f->color_range = AVCOL_RANGE_MPEG;
+  int rc = avcodec_send_frame(state_->video.get(), f);
+  // x264 copies the picture, so the frame can go straight back to the pool.
+  ReleaseFrame(frame);
+  if (rc < 0) return Fail("video encoding failed", rc);
+  return state_->Drain(state_->video.get(), state_->video_stream);
+}
+
+Status Encoder::EncodeAudio(const float* interleaved, int count) {
+  if (!state_->audio) return Status::Ok();
+  state_->pending.insert(state_->pending.end(), interleaved, interleaved + 2 * count);
+  const int frame_size = state_->audio->frame_size;
+  while (static_cast<int>(state_->pending.size()) >= 2 * frame_size) {
+    VG_RETURN_IF_ERROR(state_->SendAudioFrame(frame_size));
+  }
+  return Status::Ok();
+}
+
+Status Encoder::Finish() {
+  if (state_->audio) {
+    if (!state_->pending.empty()) {
+      VG_RETURN_IF_ERROR(state_->SendAudioFrame(static_cast<int>(state_->pending.size() / 2)));
+    }
+    avcodec_send_frame(state_->audio.get(), nullptr);
+    VG_RETURN_IF_ERROR(state_->Drain(state_->audio.get(), state_->audio_stream));
+  }
+  avcodec_send_frame(state_->video.get(), nullptr);
+  VG_RETURN_IF_ERROR(state_->Drain(state_->video.get(), state_->video_stream));
+  int rc = av_write_trailer(state_->format);
+  if (rc < 0) return Fail("cannot finish the MP4 file", rc);
+  rc = avio_closep(&state_->format->pb);
+  state_->io_open = false;
+  if (rc < 0) return Fail("cannot close the video file", rc);
+  return Status::Ok();
+}
+
+}  // namespace vg::render

@@ -1,0 +1,46 @@
+// Cached-bitmap drawing shared by the layers.
+#include "render/raster_layer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vg::render {
+
+RasterLayer::RasterLayer(assets::Bitmap bitmap, double pixel_scale, double origin_x,
+                         double origin_y, BoxSize box)
+    : bitmap_(std::move(bitmap)),
+      pixel_scale_(pixel_scale),
+      origin_x_(origin_x),
+      origin_y_(origin_y),
+      box_(box) {
+  if (!bitmap_.empty()) surface_ = WrapBitmap(bitmap_);
+}
+
+bool RasterLayer::Draw(cairo_t* cr, const ClipState&, double alpha) const {
+  if (surface_) PaintBitmap(cr, surface_.get(), pixel_scale_, origin_x_, origin_y_, alpha);
+  return true;
+}
+
+void PaintBitmap(cairo_t* cr, cairo_surface_t* surface, double pixel_scale, double origin_x,
+                 double origin_y, double alpha) {
+  cairo_save(cr);
+  if (pixel_scale != 1) cairo_scale(cr, 1 / pixel_scale, 1 / pixel_scale);
+  cairo_set_source_surface(cr, surface, -origin_x, -origin_y);
+  // Cairo drops to a plain copy when the transform is a whole-pixel translation.
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BILINEAR);
+  if (alpha >= 1) {
+    cairo_paint(cr);
+  } else {
+    cairo_paint_with_alpha(cr, alpha);
+  }
+  cairo_restore(cr);
+}
+
+double CachePixelScale(double max_scale, double box_width, double box_height, double max_pixels) {
+  double scale = std::clamp(max_scale, 1.0, 4.0);
+  double area = std::max(1.0, box_width * box_height);
+  if (area * scale * scale > max_pixels) scale = std::max(std::sqrt(max_pixels / area), 0.05);
+  return scale;
+}
+
+}  // namespace vg::render
