@@ -1,0 +1,185 @@
+// Job options ⇄ BullMQ's `opts` JSON, and Job decoding from a job hash.
+#include "queue/job.h"
+
+#include <charconv>
+
+namespace vg::queue {
+namespace {
+
+int64_t ToInt(std::string_view text) {
+  int64_t value = 0;
+  // BullMQ writes integers; a float ("1.5e3") or garbage reads as its integer prefix or 0.
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+nlohmann::json KeepJobsToJson(const KeepJobs& keep) {
+  if (keep.count == 0 && keep.age_seconds == 0) return true;
+  if (keep.count < 0 && keep.age_seconds == 0) return false;
+  if (keep.age_seconds == 0) return keep.count;
+  nlohmann::json out = nlohmann::json::object();
+  out["age"] = keep.age_seconds;
+  if (keep.count >= 0) out["count"] = keep.count;
+  if (keep.limit != 1000) out["limit"] = keep.limit;
+  return out;
+}
+
+int64_t JsonInt(const nlohmann::json& value, int64_t fallback) {
+  if (value.is_number()) return value.get<int64_t>();
+  return fallback;
+}
+
+}  // namespace
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kWaiting: return "waiting";
+    case JobState::kPrioritized: return "prioritized";
+    case JobState::kDelayed: return "delayed";
+    case JobState::kActive: return "active";
+    case JobState::kCompleted: return "completed";
+    case JobState::kFailed: return "failed";
+    case JobState::kWaitingChildren: return "waiting-children";
+    case JobState::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+JobState ParseJobState(std::string_view name) {
+  for (JobState s : {JobState::kWaiting, JobState::kPrioritized, JobState::kDelayed,
+                     JobState::kActive, JobState::kCompleted, JobState::kFailed,
+                     JobState::kWaitingChildren}) {
+    if (JobStateName(s) == name) return s;
+  }
+  if (name == "wait") return JobState::kWaiting;
+  return JobState::kUnknown;
+}
+
+std::optional<KeepJobs> KeepJobsFromJson(const nlohmann::json& value) {
+  if (value.is_boolean()) return value.get<bool>() ? KeepJobs::None() : KeepJobs::All();
+  if (value.is_number()) {
+    KeepJobs keep;
+    keep.count = std::max<int64_t>(0, value.get<int64_t>());
+    return keep;
+  }
+  if (value.is_object()) {
+    KeepJobs keep;
+    if (value.contains("count")) keep.count = std::max<int64_t>(0, JsonInt(value["count"], -1));
+    if (value.contains("age")) keep.age_seconds = JsonInt(value["age"], 0);
+    if (value.contains("limit")) keep.limit = JsonInt(value["limit"], 1000);
+    return keep;
+  }
+  return std::nullopt;
+}
+
+nlohmann::json JobOptionsToJson(const JobOptions& o) {
+  nlohmann::json opts = nlohmann::json::object();
+  opts["attempts"] = o.attempts;
+  if (o.backoff.type != Backoff::Type::kNone) {
+    nlohmann::json b = {
+        {"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
+        {"delay", o.backoff.delay_ms}};
+    if (o.backoff.jitter > 0) b["jitter"] = o.backoff.jitter;
+    opts["backoff"] = b;
+  }
+  if (o.delay_ms > 0) opts["delay"] = o.delay_ms;
+  if (o.priority > 0) opts["priority"] = o.priority;
+  if (o.lifo) opts["lifo"] = true;
+  if (o.job_id) opts["jobId"] = *o.job_id;
+  if (o.timestamp_ms) opts["timestamp"] = *o.timestamp_ms;
+  if (o.remove_on_complete) opts["removeOnComplete"] = KeepJobsToJson(*o.remove_on_complete);
+  if (o.remove_on_fail) opts["removeOnFail"] = KeepJobsToJson(*o.remove_on_fail);
+  if (o.stack_trace_limit != 10) opts["stackTraceLimit"] = o.stack_trace_limit;
+  return opts;
+}
+
+JobOptions JobOptionsFromJson(const nlohmann::json& opts) {
+  JobOptions o;
+  if (!opts.is_object()) return o;
+  o.attempts = static_cast<int>(JsonInt(opts.value("attempts", nlohmann::json()), 0));
+  if (auto it = opts.find("backoff"); it != opts.end()) {
+    if (it->is_number()) {
+      o.backoff = {Backoff::Type::kFixed, it->get<int64_t>(), 0};
+    } else if (it->is_object()) {
+      std::string type = it->value("type", "");
+      if (type == "fixed") o.backoff.type = Backoff::Type::kFixed;
+      if (type == "exponential") o.backoff.type = Backoff::Type::kExponential;
+      o.backoff.delay_ms = JsonInt(it->value("delay", nlohmann::json()), 0);
+      auto jitter = it->value("jitter", nlohmann::json());
+      if (jitter.is_number()) o.backoff.jitter = jitter.get<double>();
+    }
+  }
+  o.delay_ms = JsonInt(opts.value("delay", nlohmann::json()), 0);
+  o.priority = static_cast<int>(JsonInt(opts.value("priority", nlohmann::json()), 0));
+  o.lifo = opts.value("lifo", nlohmann::json()).is_boolean() && opts["lifo"].get<bool>();
+  if (auto it = opts.find("jobId"); it != opts.end() && it->is_string()) {
+    o.job_id = it->get<std::string>();
+  }
+  if (auto it = opts.find("timestamp"); it != opts.end() && it->is_number()) {
+    o.timestamp_ms = it->get<int64_t>();
+  }
+  if (auto it = opts.find("removeOnComplete"); it != opts.end()) {
+    o.remove_on_complete = KeepJobsFromJson(*it);
+  }
+  if (auto it = opts.find("removeOnFail"); it != opts.end()) {
+    o.remove_on_fail = KeepJobsFromJson(*it);
+  }
+  o.stack_trace_limit =
+      static_cast<int>(JsonInt(opts.value("stackTraceLimit", nlohmann::json()), 10));
+  return o;
+}
+
+Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::string>>& fields) {
+  Job job;
+  job.id = std::move(id);
+  auto parse_json = [&job](std::string_view field, const std::string& text,
+                           nlohmann::json* out) {
+    *out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (out->is_discarded()) {
+      *out = nullptr;
+      if (!job.malformed.empty()) job.malformed += "; ";
+      job.malformed += std::string(field) + " is not valid JSON";
+    }
+  };
+  bool have_atm = false;
+  for (const auto& [field, value] : fields) {
+    if (field == "name") job.name = value;
+    else if (field == "data") parse_json("data", value, &job.data);
+    else if (field == "opts") parse_json("opts", value, &job.opts);
+    else if (field == "progress") parse_json("progress", value, &job.progress);
+    else if (field == "returnvalue") {
+      // Node tolerates a bad returnvalue (reads it as undefined); so do we.
+      job.returnvalue = nlohmann::json::parse(value, nullptr, false);
+      if (job.returnvalue.is_discarded()) job.returnvalue = nullptr;
+    } else if (field == "failedReason") job.failed_reason = value;
+    else if (field == "errorCode") job.error_code = value;
+    else if (field == "stacktrace") {
+      auto trace = nlohmann::json::parse(value, nullptr, false);
+      if (trace.is_array()) {
+        for (const auto& line : trace) {
+          if (line.is_string()) job.stacktrace.push_back(line.get<std::string>());
+        }
+      }
+    } else if (field == "atm") {
+      job.attempts_made = ToInt(value);
+      have_atm = true;
+    } else if (field == "attemptsMade" && !have_atm) job.attempts_made = ToInt(value);
+    else if (field == "ats") job.attempts_started = ToInt(value);
+    else if (field == "stc") job.stalled_count = ToInt(value);
+    else if (field == "timestamp") job.timestamp_ms = ToInt(value);
+    else if (field == "delay") job.delay_ms = ToInt(value);
+    else if (field == "priority") job.priority = static_cast<int>(ToInt(value));
+    else if (field == "processedOn") job.processed_on_ms = ToInt(value);
+    else if (field == "finishedOn") job.finished_on_ms = ToInt(value);
+    else if (field == "cancelledAt") job.cancelled_at_ms = ToInt(value);
+    else if (field == "pb") job.processed_by = value;
+    else if (field == "defa") job.deferred_failure = value;
+  }
+  if (job.opts.is_null() && job.malformed.find("opts") == std::string::npos) {
+    job.opts = nlohmann::json::object();
+  }
+  job.options = JobOptionsFromJson(job.opts);
+  return job;
+}
+
+}  // namespace vg::queue

@@ -1,0 +1,92 @@
+// Job options ⇄ BullMQ's opts JSON, and decoding of job hashes (including malformed ones).
+#include "queue/job.h"
+
+#include <gtest/gtest.h>
+
+namespace vg::queue {
+namespace {
+
+TEST(JobTest, OptionsRoundTripThroughBullMqJson) {
+  JobOptions o;
+  o.attempts = 3;
+  o.backoff = {Backoff::Type::kExponential, 5000, 0};
+  o.priority = 7;
+  o.delay_ms = 1500;
+  o.job_id = "render-1";
+  o.remove_on_complete = KeepJobs{-1, 86400, 1000};
+  o.remove_on_fail = KeepJobs{10, 0, 1000};
+  nlohmann::json j = JobOptionsToJson(o);
+  EXPECT_EQ(j["attempts"], 3);
+  EXPECT_EQ(j["backoff"], (nlohmann::json{{"type", "exponential"}, {"delay", 5000}}));
+  EXPECT_EQ(j["removeOnComplete"], (nlohmann::json{{"age", 86400}}));
+  EXPECT_EQ(j["removeOnFail"], 10);
+  JobOptions back = JobOptionsFromJson(j);
+  EXPECT_EQ(back.attempts, 3);
+  EXPECT_EQ(back.backoff.type, Backoff::Type::kExponential);
+  EXPECT_EQ(back.backoff.delay_ms, 5000);
+  EXPECT_EQ(back.priority, 7);
+  EXPECT_EQ(back.delay_ms, 1500);
+  EXPECT_EQ(back.job_id, "render-1");
+  ASSERT_TRUE(back.remove_on_complete);
+  EXPECT_EQ(back.remove_on_complete->age_seconds, 86400);
+  EXPECT_EQ(back.remove_on_complete->count, -1);
+  ASSERT_TRUE(back.remove_on_fail);
+  EXPECT_EQ(back.remove_on_fail->count, 10);
+}
+
+TEST(JobTest, RetentionShorthandsFollowBullMq) {
+  EXPECT_EQ(KeepJobsFromJson(true)->count, 0);
+  EXPECT_EQ(KeepJobsFromJson(false)->count, -1);
+  EXPECT_EQ(KeepJobsFromJson(5)->count, 5);
+  EXPECT_FALSE(KeepJobsFromJson(nullptr));
+  // A bare number as backoff means fixed.
+  JobOptions o = JobOptionsFromJson({{"backoff", 250}});
+  EXPECT_EQ(o.backoff.type, Backoff::Type::kFixed);
+  EXPECT_EQ(o.backoff.delay_ms, 250);
+}
+
+TEST(JobTest, DecodesAHash) {
+  Job job = JobFromHash("12", {{"name", "render"},
+                               {"data", R"({"a":1})"},
+                               {"opts", R"({"attempts":2})"},
+                               {"atm", "1"},
+                               {"ats", "2"},
+                               {"progress", "40"},
+                               {"returnvalue", R"({"ok":true})"},
+                               {"failedReason", "boom"},
+                               {"stacktrace", R"(["x","y"])"},
+                               {"timestamp", "1732560011123"},
+                               {"pb", "w1"}});
+  EXPECT_EQ(job.id, "12");
+  EXPECT_EQ(job.name, "render");
+  EXPECT_EQ(job.data["a"], 1);
+  EXPECT_EQ(job.options.attempts, 2);
+  EXPECT_EQ(job.attempts_made, 1);
+  EXPECT_EQ(job.attempts_started, 2);
+  EXPECT_EQ(job.progress, 40);
+  EXPECT_EQ(job.returnvalue["ok"], true);
+  EXPECT_EQ(job.failed_reason, "boom");
+  EXPECT_EQ(job.stacktrace.size(), 2u);
+  EXPECT_EQ(job.timestamp_ms, 1732560011123);
+  EXPECT_EQ(job.processed_by, "w1");
+  EXPECT_TRUE(job.malformed.empty());
+}
+
+TEST(JobTest, FlagsMalformedJsonFields) {
+  Job job = JobFromHash("3", {{"name", "x"}, {"data", "{not json"}, {"opts", "[]"}});
+  EXPECT_NE(job.malformed.find("data is not valid JSON"), std::string::npos);
+  EXPECT_TRUE(job.data.is_null());
+  // Missing fields are tolerated, as in Node.
+  Job bare = JobFromHash("4", {{"name", "x"}});
+  EXPECT_TRUE(bare.malformed.empty());
+  EXPECT_EQ(bare.options.attempts, 0);
+}
+
+TEST(JobTest, StateNames) {
+  EXPECT_EQ(JobStateName(JobState::kWaitingChildren), "waiting-children");
+  EXPECT_EQ(ParseJobState("prioritized"), JobState::kPrioritized);
+  EXPECT_EQ(ParseJobState("nope"), JobState::kUnknown);
+}
+
+}  // namespace
+}  // namespace vg::queue

@@ -1,0 +1,54 @@
+-- Adds one or more jobs (BullMQ's addStandardJob / addPrioritizedJob / addDelayedJob in one).
+-- KEYS: 1 wait, 2 active, 3 prioritized, 4 events, 5 delayed, 6 marker, 7 meta, 8 pc, 9 id
+-- ARGV: 1 base key "P:Q:", then 8 values per job:
+--   customId ("" = generated), name, data (JSON), opts (JSON), timestamp, delay ms, priority, lifo
+-- Returns a flat array {jobId, duplicated(0|1), ...}, one pair per job.
+--@include common
+local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], events = KEYS[4],
+           delayed = KEYS[5], marker = KEYS[6], meta = KEYS[7], pc = KEYS[8]}
+local base = ARGV[1]
+local meta = readMeta(k.meta)
+local pausedOrMaxed = isPausedOrMaxed(meta, k.active)
+local result = {}
+local readyAdded = false
+local delayedAdded = false
+for i = 2, #ARGV, 8 do
+  local counter = redis.call("INCR", KEYS[9])
+  local id = ARGV[i]
+  local duplicated = 0
+  if id == "" then
+    id = tostring(counter)
+  elseif redis.call("EXISTS", base .. id) == 1 then
+    duplicated = 1
+    redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "duplicated",
+               "jobId", id)
+  end
+  if duplicated == 0 then
+    local jobKey = base .. id
+    local timestamp = tonumber(ARGV[i + 4])
+    local delay = tonumber(ARGV[i + 5])
+    local priority = tonumber(ARGV[i + 6])
+    redis.call("HSET", jobKey, "name", ARGV[i + 1], "data", ARGV[i + 2], "opts", ARGV[i + 3],
+               "timestamp", timestamp, "delay", delay, "priority", priority)
+    redis.call("XADD", k.events, "*", "event", "added", "jobId", id, "name", ARGV[i + 1])
+    if delay > 0 then
+      local score = delayedScore(k.delayed, timestamp + delay)
+      redis.call("ZADD", k.delayed, score, id)
+      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "delayed",
+                 "jobId", id, "delay", timestamp + delay)
+      delayedAdded = true
+    else
+      pushReady(k.wait, k.prioritized, k.pc, priority, id, ARGV[i + 7] == "1")
+      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting",
+                 "jobId", id)
+      readyAdded = true
+    end
+  end
+  result[#result + 1] = id
+  result[#result + 1] = duplicated
+end
+if not pausedOrMaxed then
+  if readyAdded then redis.call("ZADD", k.marker, 0, "0") end
+  if delayedAdded then addDelayMarker(k.marker, k.delayed) end
+end
+return result

@@ -1,0 +1,282 @@
+// Producer: job creation and the client-side reads and transitions, over the embedded scripts.
+#include "queue/producer.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "queue/redis_connection.h"
+#include "queue/scripts.h"
+
+namespace vg::queue {
+namespace {
+
+using internal::HashPairs;
+using internal::Reply;
+using internal::Script;
+
+constexpr size_t kJobsPerAddCall = 100;   // jobs per add_jobs script call
+constexpr size_t kCallsPerPipeline = 20;  // script calls per round trip
+
+}  // namespace
+
+Status ValidateCustomJobId(std::string_view id) {
+  if (id.empty() || id == "0" || id.starts_with("0:")) {
+    return Error(ErrorCode::kInvalidArgument, "A custom job id must not be empty, 0 or start with 0:.");
+  }
+  if (id.find(':') != std::string_view::npos) {
+    return Error(ErrorCode::kInvalidArgument, "A custom job id must not contain ':'.");
+  }
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+  if (ec == std::errc() && end == id.data() + id.size()) {
+    return Error(ErrorCode::kInvalidArgument, "A custom job id must not be an integer.");
+  }
+  return Status::Ok();
+}
+
+Producer::Producer(RedisOptions redis, QueueName queue, const Clock* clock)
+    : keys_(queue),
+      clock_(clock ? clock : &system_clock_),
+      connection_(std::make_unique<internal::RedisConnection>(std::move(redis), "")) {}
+
+Producer::~Producer() = default;
+
+Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs) {
+  std::vector<std::vector<std::string>> calls;
+  int64_t now = clock_->NowUnixMs();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const NewJob& job = jobs[i];
+    const JobOptions& o = job.options;
+    if (o.job_id) VG_RETURN_IF_ERROR(ValidateCustomJobId(*o.job_id));
+    if (o.priority < 0 || o.priority > 2097151) {
+      return Error(ErrorCode::kInvalidArgument, "Priority must be between 0 and 2097151.");
+    }
+    if (o.delay_ms < 0) return Error(ErrorCode::kInvalidArgument, "Delay must not be negative.");
+    if (i % kJobsPerAddCall == 0) {
+      calls.emplace_back();
+      calls.back().reserve(1 + 8 * std::min(kJobsPerAddCall, jobs.size() - i));
+      calls.back().push_back(keys_.Base());
+    }
+    std::vector<std::string>& args = calls.back();
+    args.push_back(o.job_id.value_or(""));
+    args.push_back(job.name);
+    args.push_back(job.data.dump());
+    args.push_back(JobOptionsToJson(o).dump());
+    args.push_back(std::to_string(o.timestamp_ms.value_or(now)));
+    args.push_back(std::to_string(o.delay_ms));
+    args.push_back(std::to_string(o.priority));
+    args.push_back(o.lifo ? "1" : "0");
+  }
+  const std::vector<std::string> keys = {
+      keys_.Key("wait"),   keys_.Key("active"), keys_.Key("prioritized"),
+      keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
+      keys_.Key("meta"),   keys_.Key("pc"),     keys_.Key("id")};
+  std::vector<AddResult> results;
+  results.reserve(jobs.size());
+  std::lock_guard lock(mutex_);
+  for (size_t first = 0; first < calls.size(); first += kCallsPerPipeline) {
+    std::vector<std::vector<std::string>> batch(
+        std::make_move_iterator(calls.begin() + first),
+        std::make_move_iterator(calls.begin() + std::min(calls.size(), first + kCallsPerPipeline)));
+    VG_ASSIGN_OR_RETURN(std::vector<Reply> replies,
+                        connection_->EvalPipeline(Script("add_jobs"), keys, batch));
+    for (const Reply& reply : replies) {
+      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+        results.push_back({reply.elements[i].text, reply.elements[i + 1].AsInteger() == 1});
+      }
+    }
+  }
+  return results;
+}
+
+Result<AddResult> Producer::Add(std::string_view name, const nlohmann::json& data,
+                                const JobOptions& options) {
+  std::vector<NewJob> jobs(1);
+  jobs[0].name = std::string(name);
+  jobs[0].data = data;
+  jobs[0].options = options;
+  VG_ASSIGN_OR_RETURN(std::vector<AddResult> results, AddBulk(jobs));
+  if (results.size() != 1) return Error(ErrorCode::kInternal, "add_jobs returned no job id.");
+  return results[0];
+}
+
+Result<Job> Producer::GetJob(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(
+      Reply reply,
+      connection_->Eval(Script("get_job"),
+                        {keys_.Job(id), keys_.Key("completed"), keys_.Key("failed"),
+                         keys_.Key("delayed"), keys_.Key("prioritized"), keys_.Key("active"),
+                         keys_.Key("wait"), keys_.Key("waiting-children"), keys_.Key("paused")},
+                        {std::string(id)}));
+  if (reply.elements.size() != 2 || reply.elements[0].text == "missing") {
+    return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+  }
+  Job job = JobFromHash(std::string(id), HashPairs(reply.elements[1]));
+  job.state = ParseJobState(reply.elements[0].text);
+  return job;
+}
+
+Result<JobCounts> Producer::GetCounts() {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(std::vector<Reply> r,
+                      connection_->Pipeline({{"LLEN", keys_.Key("wait")},
+                                             {"ZCARD", keys_.Key("prioritized")},
+                                             {"ZCARD", keys_.Key("delayed")},
+                                             {"LLEN", keys_.Key("active")},
+                                             {"ZCARD", keys_.Key("completed")},
+                                             {"ZCARD", keys_.Key("failed")},
+                                             {"ZCARD", keys_.Key("waiting-children")}}));
+  for (const Reply& reply : r) {
+    if (reply.type == Reply::Type::kError) return Error(ErrorCode::kInternal, reply.text);
+  }
+  return JobCounts{r[0].integer, r[1].integer, r[2].integer, r[3].integer,
+                   r[4].integer, r[5].integer, r[6].integer};
+}
+
+Result<std::vector<Job>> Producer::ListJobs(JobState state, int64_t offset, int64_t limit) {
+  if (offset < 0 || limit <= 0) return std::vector<Job>{};
+  std::vector<std::string> range_command;
+  std::string start = std::to_string(offset);
+  std::string stop = std::to_string(offset + limit - 1);
+  switch (state) {
+    case JobState::kWaiting:
+      range_command = {"LRANGE", keys_.Key("wait"), start, stop};
+      break;
+    case JobState::kActive:
+      range_command = {"LRANGE", keys_.Key("active"), start, stop};
+      break;
+    case JobState::kPrioritized:
+      range_command = {"ZRANGE", keys_.Key("prioritized"), start, stop};
+      break;
+    case JobState::kDelayed:
+    case JobState::kCompleted:
+    case JobState::kFailed:
+    case JobState::kWaitingChildren: {
+      std::string key = keys_.Key(JobStateName(state));
+      range_command = {"ZREVRANGE", key, start, stop};
+      break;
+    }
+    case JobState::kUnknown:
+      return Error(ErrorCode::kInvalidArgument, "Cannot list jobs in the unknown state.");
+  }
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(Reply ids, connection_->Command(range_command));
+  std::vector<std::vector<std::string>> reads;
+  reads.reserve(ids.elements.size());
+  for (const Reply& id : ids.elements) reads.push_back({"HGETALL", keys_.Job(id.text)});
+  std::vector<Job> jobs;
+  if (reads.empty()) return jobs;
+  VG_ASSIGN_OR_RETURN(std::vector<Reply> hashes, connection_->Pipeline(reads));
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    if (hashes[i].elements.empty()) continue;
+    Job job = JobFromHash(ids.elements[i].text, HashPairs(hashes[i]));
+    job.state = state;
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+Status Producer::Remove(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(
+      Reply reply,
+      connection_->Eval(Script("remove_job"),
+                        {keys_.Key("completed"), keys_.Key("waiting-children"),
+                         keys_.Key("delayed"), keys_.Key("failed"), keys_.Key("prioritized"),
+                         keys_.Key("wait"), keys_.Key("paused"), keys_.Key("active"),
+                         keys_.Key("events"), keys_.Key("meta")},
+                        {keys_.Base(), std::string(id)}));
+  switch (reply.AsInteger()) {
+    case 1:
+      return Status::Ok();
+    case 0:
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("Job {} is being processed by a worker and cannot be removed.", id));
+    default:
+      return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+  }
+}
+
+namespace {
+std::vector<std::string> PauseKeys(const QueueKeys& k) {
+  return {k.Key("meta"),   k.Key("marker"),      k.Key("events"), k.Key("wait"),
+          k.Key("paused"), k.Key("prioritized"), k.Key("delayed")};
+}
+}  // namespace
+
+Status Producer::Pause() {
+  std::lock_guard lock(mutex_);
+  return connection_->Eval(Script("pause"), PauseKeys(keys_), {"paused"}).status();
+}
+
+Status Producer::Resume() {
+  std::lock_guard lock(mutex_);
+  return connection_->Eval(Script("pause"), PauseKeys(keys_), {"resumed"}).status();
+}
+
+Result<bool> Producer::IsPaused() {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(Reply reply, connection_->Command({"HEXISTS", keys_.Key("meta"), "paused"}));
+  return reply.AsInteger() == 1;
+}
+
+Result<CancelOutcome> Producer::Cancel(std::string_view id) {
+  int64_t now = clock_->NowUnixMs();
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(
+      Reply reply,
+      connection_->Eval(Script("cancel_job"),
+                        {keys_.Key("wait"), keys_.Key("active"), keys_.Key("prioritized"),
+                         keys_.Key("events"), keys_.Key("delayed"), keys_.Key("failed"),
+                         keys_.Key("completed"), keys_.Key("meta"), keys_.Key("paused")},
+                        {keys_.Base(), std::string(id), std::to_string(now), "cancelled",
+                         std::string(ErrorCodeName(ErrorCode::kCancelled))}));
+  switch (reply.AsInteger()) {
+    case 1:
+      return CancelOutcome::kCancelled;
+    case 2:
+      return CancelOutcome::kCancelRequested;
+    case -1:
+      return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+    case -2:
+      return Error(ErrorCode::kAlreadyFinished, fmt::format("Job {} has already finished.", id));
+    default:
+      return Error(ErrorCode::kInvalidArgument,
+                   fmt::format("Job {} is in a state that cannot be cancelled.", id));
+  }
+}
+
+Status Producer::Retry(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(
+      Reply reply,
+      connection_->Eval(Script("reprocess_job"),
+                        {keys_.Key("wait"), keys_.Key("active"), keys_.Key("prioritized"),
+                         keys_.Key("events"), keys_.Key("failed"), keys_.Key("meta"),
+                         keys_.Key("marker"), keys_.Key("pc")},
+                        {keys_.Base(), std::string(id)}));
+  switch (reply.AsInteger()) {
+    case 1:
+      return Status::Ok();
+    case -1:
+      return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+    default:
+      return Error(ErrorCode::kNotRetryable,
+                   fmt::format("Job {} is not failed, so it cannot be retried.", id));
+  }
+}
+
+Status Producer::AddLog(std::string_view id, std::string_view line) {
+  std::lock_guard lock(mutex_);
+  VG_ASSIGN_OR_RETURN(Reply reply, connection_->Eval(Script("add_log"),
+                                                     {keys_.Job(id), keys_.Logs(id)},
+                                                     {std::string(line), "0"}));
+  if (reply.AsInteger() < 0) {
+    return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+  }
+  return Status::Ok();
+}
+
+}  // namespace vg::queue

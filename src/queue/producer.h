@@ -1,0 +1,116 @@
+// Producer: the queue's client side for API servers and tools. Adds jobs in BullMQ's layout,
+// reads them back (state, progress, attempts, results, timestamps), counts and lists them,
+// removes, pauses/resumes, cancels (API.md) and retries failed jobs. Each state change is one
+// Lua script (EVALSHA), so it is atomic against Node BullMQ clients and our consumers.
+//
+// Thread safety: every method is thread-safe; calls share one connection and are serialised.
+// Errors: queue_unavailable while Redis is down (the connection is retried with backoff on the
+// next call), not_found for an unknown job, and the codes named per method.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "queue/job.h"
+#include "queue/queue_keys.h"
+#include "queue/redis_options.h"
+
+namespace vg::queue {
+
+namespace internal {
+class RedisConnection;
+}
+
+struct AddResult {
+  std::string id;
+  bool duplicated = false;  // a job with this custom id existed: nothing was changed
+};
+
+struct NewJob {
+  std::string name;
+  nlohmann::json data = nlohmann::json::object();
+  JobOptions options;
+};
+
+struct JobCounts {
+  int64_t waiting = 0;
+  int64_t prioritized = 0;
+  int64_t delayed = 0;
+  int64_t active = 0;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t waiting_children = 0;
+};
+
+enum class CancelOutcome {
+  kCancelled,        // was waiting/prioritized/delayed: now failed with reason "cancelled"
+  kCancelRequested,  // is active: its worker sees the cancel key within its poll period
+};
+
+class Producer {
+ public:
+  // Does not connect yet: the first call does, so a Producer can be built while Redis is
+  // down. `clock` (borrowed, must outlive the producer) gives job timestamps; null = system.
+  Producer(RedisOptions redis, QueueName queue, const Clock* clock = nullptr);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  const QueueKeys& keys() const { return keys_; }
+
+  // Adds one job. `data` is stored as JSON text. A custom id (options.job_id) must not be an
+  // integer and must not contain ':' (invalid_argument); adding an existing custom id returns
+  // it with duplicated=true and changes nothing. If this fails with queue_unavailable the job
+  // may or may not have been stored: retry with a custom id to stay idempotent.
+  Result<AddResult> Add(std::string_view name, const nlohmann::json& data,
+                        const JobOptions& options = {});
+  // Adds many jobs with few round trips (batches of jobs per script call, pipelined). Each
+  // batch is atomic; the whole call is not.
+  Result<std::vector<AddResult>> AddBulk(const std::vector<NewJob>& jobs);
+
+  // The job with its state; not_found if there is no such job.
+  Result<Job> GetJob(std::string_view id);
+  Result<JobCounts> GetCounts();
+  // Jobs in `state`, newest first, skipping `offset` and returning at most `limit`. Ids whose
+  // hash is gone are skipped.
+  Result<std::vector<Job>> ListJobs(JobState state, int64_t offset, int64_t limit);
+
+  // Removes a job that no worker holds: invalid_argument if it is active (locked).
+  Status Remove(std::string_view id);
+  // 6.x pause: workers stop taking jobs; jobs keep waiting in `wait`.
+  Status Pause();
+  Status Resume();
+  Result<bool> IsPaused();
+
+  // API.md cancel: already_finished for a completed or failed job, not_found for none,
+  // invalid_argument for a job waiting for children.
+  Result<CancelOutcome> Cancel(std::string_view id);
+  // Runs a failed (or cancelled) job again with a fresh attempt count (BullMQ's retryJob):
+  // not_retryable unless the job is failed.
+  Status Retry(std::string_view id);
+
+  // Appends a log line to a job (Bull Board shows it); not_found if no such job.
+  Status AddLog(std::string_view id, std::string_view line);
+
+ private:
+  Result<internal::RedisConnection*> Connection();
+
+  QueueKeys keys_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::mutex mutex_;  // serialises use of connection_
+  std::unique_ptr<internal::RedisConnection> connection_;
+};
+
+// Checks a custom job id against BullMQ's rules (not an integer, no ':', not "0").
+Status ValidateCustomJobId(std::string_view id);
+
+}  // namespace vg::queue

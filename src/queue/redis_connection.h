@@ -1,0 +1,89 @@
+// RedisConnection: one synchronous hiredis connection with reconnect-and-backoff, pipelining
+// and EVALSHA of the embedded scripts (EVAL on NOSCRIPT, e.g. after a Redis restart). Internal
+// to the queue module; hiredis itself stays in the .cc.
+//
+// Thread safety: a connection is used by one thread at a time. Interrupt() is the exception:
+// any thread may call it to break a blocking read (used by close).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "queue/redis_options.h"
+
+struct redisContext;
+
+namespace vg::queue::internal {
+
+struct LuaScript;
+
+// A decoded RESP2 reply. Status and error replies keep their text in `text`.
+struct Reply {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
+  Type type = Type::kNil;
+  std::string text;
+  int64_t integer = 0;
+  std::vector<Reply> elements;
+
+  bool IsNil() const { return type == Type::kNil; }
+  // The integer value, or the text parsed as an integer (0 when neither).
+  int64_t AsInteger() const;
+};
+
+class RedisConnection {
+ public:
+  // `client_name` is set with CLIENT SETNAME on every (re)connect when not empty.
+  RedisConnection(RedisOptions options, std::string client_name);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Connects now (otherwise the first command does). queue_unavailable when Redis is down.
+  Status Connect();
+
+  // Runs one command. Error replies become internal errors carrying Redis's text; I/O
+  // failures become queue_unavailable and drop the connection (the next call reconnects, no
+  // sooner than the backoff allows).
+  Result<Reply> Command(const std::vector<std::string>& args);
+  // Like Command, with a read timeout extended by `block_ms` (BZPOPMIN, XREAD BLOCK).
+  Result<Reply> BlockingCommand(const std::vector<std::string>& args, int64_t block_ms);
+  // Sends all commands in one write and reads all replies. One failed I/O fails the batch.
+  Result<std::vector<Reply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
+
+  // EVALSHA script keys args; on NOSCRIPT runs EVAL with the body (which caches it).
+  Result<Reply> Eval(const LuaScript& script, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& args);
+  // Several EVALSHA calls in one pipeline (each call's NOSCRIPT is retried with EVAL).
+  Result<std::vector<Reply>> EvalPipeline(const LuaScript& script,
+                                          const std::vector<std::string>& keys,
+                                          const std::vector<std::vector<std::string>>& args);
+
+  // Breaks a blocking call in progress from another thread by shutting the socket down.
+  void Interrupt();
+  bool connected() const { return context_ != nullptr; }
+
+ private:
+  Status EnsureConnected();
+  Status ConnectionLost(const char* what);
+  Result<Reply> ReadReply();
+  void Append(const std::vector<std::string>& args);
+  void AppendEval(const LuaScript& script, const std::vector<std::string>& keys,
+                  const std::vector<std::string>& args, bool by_sha);
+  void SetReadTimeout(int64_t ms);
+
+  RedisOptions options_;
+  std::string client_name_;
+  redisContext* context_ = nullptr;
+  std::mutex fd_mutex_;  // guards fd_ for Interrupt()
+  int fd_ = -1;
+  int64_t backoff_ms_ = 0;
+  std::chrono::steady_clock::time_point next_attempt_{};
+};
+
+}  // namespace vg::queue::internal
