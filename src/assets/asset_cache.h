@@ -12,6 +12,7 @@
 
 #include "assets/bitmap.h"
 #include "base/result.h"
+#include "net/http_client.h"
 
 namespace vg::assets {
 
@@ -29,6 +30,8 @@ struct AssetOptions {
   int64_t max_bytes = 200LL << 20;        // LIMIT_ASSET_BYTES, per asset
   int64_t max_image_pixels = 40'000'000;  // LIMIT_IMAGE_PIXELS, width × height before decoding
   int timeout_ms = 30000;                 // whole download of one http(s) asset
+  // Where LocalFile() writes remote and data: assets. Empty: the system's temporary folder.
+  std::string temp_dir;
 };
 
 // A decoded image: a raster (PNG, JPEG, WebP, GIF first frame) or a vector (SVG).
@@ -49,7 +52,11 @@ class Image {
 
 class AssetCache {
  public:
+  // Downloads through a CurlHttpClient configured from `options`.
   explicit AssetCache(AssetOptions options);
+  // Downloads through `http` (a fake in unit tests, or a shared client's wrapper); the cache
+  // owns it. options.allow_private_addresses is then the client's business.
+  AssetCache(AssetOptions options, std::unique_ptr<net::HttpClient> http);
   ~AssetCache();
   AssetCache(const AssetCache&) = delete;
   AssetCache& operator=(const AssetCache&) = delete;
@@ -70,6 +77,13 @@ class AssetCache {
   Result<std::string> LocalFile(std::string_view src);
 
   const AssetOptions& options() const;
+
+  // Whether fetching `src` failed in a way that may pass on a later try (network error,
+  // timeout, HTTP 5xx): the worker retries the job then. False for 4xx, refusals, limits,
+  // decode errors, and for a src that did not fail or was never asked for.
+  bool IsRetryableFailure(std::string_view src) const;
+  // True when any fetch so far failed retryably.
+  bool HasRetryableFailure() const;
 
  private:
   struct State;

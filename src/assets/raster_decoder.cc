@@ -1,0 +1,240 @@
+// libavcodec adapter for still images: the whole file goes to the decoder as one packet (how
+// FFmpeg's image2 demuxer feeds these decoders), the first frame comes out, and swscale
+// converts whatever pixel format it has (YUV, palette, grey, 16-bit, with or without alpha)
+// to native-endian ARGB, which we premultiply ourselves.
+#include "assets/raster_decoder.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "base/c_handle.h"
+
+namespace vg::assets {
+namespace {
+
+void FreeCodecContext(AVCodecContext* context) { avcodec_free_context(&context); }
+void FreeFrame(AVFrame* frame) { av_frame_free(&frame); }
+void FreePacket(AVPacket* packet) { av_packet_free(&packet); }
+
+using CodecContext = CHandle<AVCodecContext, FreeCodecContext>;
+using Frame = CHandle<AVFrame, FreeFrame>;
+using Packet = CHandle<AVPacket, FreePacket>;
+using ScaleContext = CHandle<SwsContext, sws_freeContext>;
+
+std::string AvError(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, text, sizeof(text));
+  return text;
+}
+
+Status DecodeFailed(const ImageHeader& header, const std::string& why) {
+  return Error(ErrorCode::kAssetUnavailable, "not a supported image (" +
+                                                 std::string(ImageFormatName(header.format)) +
+                                                 " decode failed: " + why + ")");
+}
+
+AVCodecID CodecFor(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kPng:
+      return AV_CODEC_ID_PNG;
+    case ImageFormat::kJpeg:
+      return AV_CODEC_ID_MJPEG;
+    case ImageFormat::kGif:
+      return AV_CODEC_ID_GIF;
+    case ImageFormat::kWebp:
+      return AV_CODEC_ID_WEBP;
+    case ImageFormat::kSvg:
+      break;
+  }
+  return AV_CODEC_ID_NONE;
+}
+
+// The yuvj* formats are full-range YUV under an old name; swscale wants the plain name and
+// the range set explicitly.
+AVPixelFormat WithoutJpegRange(AVPixelFormat format, bool* full_range) {
+  switch (format) {
+    case AV_PIX_FMT_YUVJ420P:
+      *full_range = true;
+      return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+      *full_range = true;
+      return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+      *full_range = true;
+      return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+      *full_range = true;
+      return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P:
+      *full_range = true;
+      return AV_PIX_FMT_YUV411P;
+    default:
+      return format;
+  }
+}
+
+// Converts the decoded frame to straight ARGB words in a new bitmap.
+Result<Bitmap> ToArgb(const AVFrame& frame, const ImageHeader& header) {
+  bool full_range = frame.color_range == AVCOL_RANGE_JPEG;
+  const AVPixelFormat source =
+      WithoutJpegRange(static_cast<AVPixelFormat>(frame.format), &full_range);
+  if (sws_isSupportedInput(source) <= 0) {
+    const char* name = av_get_pix_fmt_name(source);
+    return DecodeFailed(header, std::string("unsupported pixel format ") + (name ? name : "?"));
+  }
+  Bitmap bitmap = Bitmap::Allocate(frame.width, frame.height);
+  // Same size in and out: no scaling, only format conversion; accurate rounding and full
+  // chroma interpolation so colours come out as exact as the source allows.
+  ScaleContext scale(
+      sws_getContext(frame.width, frame.height, source, frame.width, frame.height, AV_PIX_FMT_RGB32,
+                     SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                     nullptr, nullptr, nullptr));
+  if (!scale) return DecodeFailed(header, "no pixel format conversion");
+  const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+  const bool is_yuv = descriptor != nullptr && descriptor->nb_components >= 3 &&
+                      (descriptor->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) == 0;
+  if (is_yuv) {
+    // JPEG and WebP use BT.601 coefficients; JPEG is full range, WebP (VP8) limited.
+    const int* coefficients = sws_getCoefficients(SWS_CS_ITU601);
+    sws_setColorspaceDetails(scale.get(), coefficients, full_range ? 1 : 0, coefficients, 1, 0,
+                             1 << 16, 1 << 16);
+  }
+  uint8_t* destination[4] = {bitmap.pixels.data(), nullptr, nullptr, nullptr};
+  int destination_stride[4] = {bitmap.stride, 0, 0, 0};
+  const int rows = sws_scale(scale.get(), frame.data, frame.linesize, 0, frame.height, destination,
+                             destination_stride);
+  if (rows != frame.height) return DecodeFailed(header, "pixel format conversion failed");
+  return bitmap;
+}
+
+}  // namespace
+
+void PremultiplyInPlace(Bitmap* bitmap) {
+  for (int y = 0; y < bitmap->height; ++y) {
+    auto* row = reinterpret_cast<uint32_t*>(bitmap->pixels.data() +
+                                            static_cast<size_t>(y) * bitmap->stride);
+    for (int x = 0; x < bitmap->width; ++x) {
+      const uint32_t pixel = row[x];
+      const uint32_t alpha = pixel >> 24;
+      if (alpha == 255) continue;
+      if (alpha == 0) {
+        row[x] = 0;
+        continue;
+      }
+      // (c·a + 127) / 255 is round(c·a / 255) exactly: c·a / 255 is never halfway between
+      // two integers because 255 is odd.
+      const uint32_t red = (((pixel >> 16) & 0xff) * alpha + 127) / 255;
+      const uint32_t green = (((pixel >> 8) & 0xff) * alpha + 127) / 255;
+      const uint32_t blue = ((pixel & 0xff) * alpha + 127) / 255;
+      row[x] = (alpha << 24) | (red << 16) | (green << 8) | blue;
+    }
+  }
+}
+
+Bitmap ApplyOrientation(const Bitmap& source, int orientation) {
+  if (orientation < 2 || orientation > 8) return source;
+  const int w = source.width;
+  const int h = source.height;
+  const bool swap = orientation >= 5;
+  Bitmap out = Bitmap::Allocate(swap ? h : w, swap ? w : h);
+  auto source_pixel = [&](int x, int y) {
+    uint32_t value;
+    std::memcpy(&value, source.pixels.data() + static_cast<size_t>(y) * source.stride + x * 4, 4);
+    return value;
+  };
+  for (int y = 0; y < out.height; ++y) {
+    auto* row = out.pixels.data() + static_cast<size_t>(y) * out.stride;
+    for (int x = 0; x < out.width; ++x) {
+      int sx = x;
+      int sy = y;
+      switch (orientation) {
+        case 2:
+          sx = w - 1 - x;
+          break;  // mirrored
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;  // rotated 180°
+        case 4:
+          sy = h - 1 - y;
+          break;  // mirrored vertically
+        case 5:
+          sx = y;
+          sy = x;
+          break;  // transposed
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;  // rotate 90° clockwise
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;  // transversed
+        case 8:
+          sx = w - 1 - y;
+          sy = x;
+          break;  // rotate 90° counter-clockwise
+      }
+      const uint32_t value = source_pixel(sx, sy);
+      std::memcpy(row + x * 4, &value, 4);
+    }
+  }
+  return out;
+}
+
+Result<Bitmap> DecodeRaster(std::string_view bytes, const ImageHeader& header, int64_t max_pixels) {
+  const AVCodec* codec = avcodec_find_decoder(CodecFor(header.format));
+  if (codec == nullptr) return DecodeFailed(header, "no decoder in this libavcodec");
+  CodecContext context(avcodec_alloc_context3(codec));
+  if (!context) return DecodeFailed(header, "out of memory");
+  context->thread_count = 1;
+  // The decoder refuses larger frames itself, too. It counts rows padded to its stride
+  // alignment (≤ 64 pixels), so it gets that much slack; the exact limit is checked on the
+  // frame below.
+  context->max_pixels = max_pixels + 128 * std::max(header.width, header.height);
+  int result = avcodec_open2(context.get(), codec, nullptr);
+  if (result < 0) return DecodeFailed(header, AvError(result));
+
+  if (bytes.size() > static_cast<size_t>(INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)) {
+    return DecodeFailed(header, "file too large for the decoder");
+  }
+  Packet packet(av_packet_alloc());
+  if (!packet || av_new_packet(packet.get(), static_cast<int>(bytes.size())) < 0) {
+    return DecodeFailed(header, "out of memory");
+  }
+  std::memcpy(packet->data, bytes.data(), bytes.size());
+  packet->flags |= AV_PKT_FLAG_KEY;
+
+  Frame frame(av_frame_alloc());
+  if (!frame) return DecodeFailed(header, "out of memory");
+  result = avcodec_send_packet(context.get(), packet.get());
+  if (result < 0) return DecodeFailed(header, AvError(result));
+  result = avcodec_receive_frame(context.get(), frame.get());
+  if (result == AVERROR(EAGAIN)) {
+    // Some decoders hold the frame until they are told no more input is coming.
+    static_cast<void>(avcodec_send_packet(context.get(), nullptr));
+    result = avcodec_receive_frame(context.get(), frame.get());
+  }
+  if (result < 0) return DecodeFailed(header, AvError(result));
+  if (frame->width <= 0 || frame->height <= 0) return DecodeFailed(header, "empty frame");
+  if (static_cast<int64_t>(frame->width) * frame->height > max_pixels) {
+    return Error(ErrorCode::kLimitExceeded,
+                 "image is " + std::to_string(frame->width) + " x " +
+                     std::to_string(frame->height) + " pixels, more than the limit of " +
+                     std::to_string(max_pixels) + " (LIMIT_IMAGE_PIXELS)");
+  }
+  VG_ASSIGN_OR_RETURN(Bitmap bitmap, ToArgb(*frame, header));
+  PremultiplyInPlace(&bitmap);
+  if (header.orientation != 1) bitmap = ApplyOrientation(bitmap, header.orientation);
+  return bitmap;
+}
+
+}  // namespace vg::assets
