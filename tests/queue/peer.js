@@ -57,6 +57,14 @@ const commands = {
       worker.on('failed', (job) => { if (job.attemptsMade >= (job.opts.attempts || 1)) finish(); });
     });
   },
+  // hang <queue> <lockMs>: a Worker that takes one job and never finishes it (to be killed).
+  async hang() {
+    const worker = new Worker(queueName, async (job) => {
+      out({ event: 'process', id: job.id });
+      await new Promise(() => {});
+    }, { connection, name: 'node-hang', lockDuration: Number(rest[0] || 1000), stalledInterval: 1000 });
+    await new Promise(() => {});
+  },
   // events <queue> <completedOrFailedCount>: QueueEvents until that many jobs finished.
   async events() {
     const target = Number(rest[0]);
