@@ -200,14 +200,19 @@ std::vector<std::string> Consumer::FetchArgs(const std::string& token, int64_t n
 
 namespace {
 
-// Decodes {code, id, hash, pttl, nextDelayed, cancel} as returned by the fetching scripts.
-void ParseFetch(const Reply& reply, std::optional<Job>* job, bool* cancel, int64_t* pttl,
-                int64_t* next_delayed) {
+// Decodes {code, id, hash, pttl, nextDelayed, cancel} as returned by the fetching scripts. The
+// hash is the one read before the fetch's own write, so that write (ats+1, processedOn, pb) is
+// applied here too.
+void ParseFetch(const Reply& reply, int64_t now, const std::string& worker_name,
+                std::optional<Job>* job, bool* cancel, int64_t* pttl, int64_t* next_delayed) {
   const auto& e = reply.elements;
   if (e.size() < 6) return;
   if (!e[1].text.empty()) {
     *job = JobFromHash(e[1].text, HashPairs(e[2]));
     (*job)->state = JobState::kActive;
+    (*job)->attempts_started += 1;
+    (*job)->processed_on_ms = now;
+    if (!worker_name.empty()) (*job)->processed_by = worker_name;
   }
   *pttl = e[3].AsInteger();
   *next_delayed = e[4].AsInteger();
@@ -222,10 +227,11 @@ void Consumer::SlotLoop(Slot* slot) {
   int64_t error_backoff_ms = 0;
   while (!closing_) {
     if (!next || !next->job) {
+      const int64_t now = clock_->NowUnixMs();
       Result<Reply> reply = [&] {
         std::lock_guard lock(slot->connection_mutex);
         return slot->connection->Eval(Script("move_to_active"), keys_.WorkerKeys(),
-                                      FetchArgs(slot->token, clock_->NowUnixMs()));
+                                      FetchArgs(slot->token, now));
       }();
       if (!reply.ok()) {
         error_backoff_ms = std::clamp<int64_t>(error_backoff_ms * 2, 50, 1000);
@@ -238,8 +244,8 @@ void Consumer::SlotLoop(Slot* slot) {
       }
       error_backoff_ms = 0;
       next = std::make_unique<FetchResult>();
-      ParseFetch(*reply, &next->job, &next->cancel_requested, &next->rate_limit_pttl_ms,
-                 &next->next_delayed_ms);
+      ParseFetch(*reply, now, options_.worker_name, &next->job, &next->cancel_requested,
+                 &next->rate_limit_pttl_ms, &next->next_delayed_ms);
       if (!next->job) {
         if (next->rate_limit_pttl_ms > 0) {
           SleepUnlessClosing(std::min<int64_t>(next->rate_limit_pttl_ms, 30000));
@@ -387,7 +393,9 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
               std::to_string(job.options.attempts),
               stacktrace,
               error_code,
-              cancelled ? std::to_string(now) : ""};
+              cancelled ? std::to_string(now) : "",
+              std::to_string(job.attempts_made + 1),
+              cancelled ? "1" : "0"};
       break;
     }
     case Kind::kRetry:
@@ -455,8 +463,8 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   }
   if (kind != Kind::kComplete && kind != Kind::kFail) return nullptr;
   auto next = std::make_unique<FetchResult>();
-  ParseFetch(*reply, &next->job, &next->cancel_requested, &next->rate_limit_pttl_ms,
-             &next->next_delayed_ms);
+  ParseFetch(*reply, now, options_.worker_name, &next->job, &next->cancel_requested,
+             &next->rate_limit_pttl_ms, &next->next_delayed_ms);
   if (!next->job) return nullptr;
   return next;
 }
@@ -499,9 +507,13 @@ void Consumer::KeeperLoop() {
             connection.Eval(Script("extend_locks"), {keys_.Key("stalled")}, args);
         if (lost.ok()) {
           last_renew = now;
+          std::lock_guard lock(mutex_);
           for (const Reply& id : lost->elements) {
+            // A job that finished since the snapshot released its lock: not lost.
+            auto it = active_.find(id.text);
             for (const auto& e : entries) {
-              if (e->id == id.text && !e->lock_lost.exchange(true)) {
+              if (e->id == id.text && it != active_.end() && it->second == e &&
+                  !e->lock_lost.exchange(true)) {
                 obs::Log(obs::Level::kWarn, "queue.lock_lost",
                          {{"queue", queue_.name}, {"job", e->id}});
               }

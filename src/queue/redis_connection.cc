@@ -154,13 +154,16 @@ Status RedisConnection::EnsureConnected() {
 
 Status RedisConnection::ConnectionLost(const char* what) {
   std::string detail = context_ && context_->errstr[0] ? context_->errstr : "connection closed";
+  bool interrupted = false;
   {
     std::lock_guard lock(fd_mutex_);
     fd_ = -1;
     if (context_) redisFree(context_);
     context_ = nullptr;
+    interrupted = interrupted_;
+    interrupted_ = false;
   }
-  obs::Log(obs::Level::kWarn, "queue.redis_connection_lost",
+  obs::Log(interrupted ? obs::Level::kDebug : obs::Level::kWarn, "queue.redis_connection_lost",
            {{"redis", options_.Describe()}, {"during", what}, {"error", detail}});
   return Error(ErrorCode::kQueueUnavailable,
                fmt::format("Lost the connection to Redis at {}.", options_.Describe()));
@@ -291,7 +294,10 @@ Result<std::vector<Reply>> RedisConnection::EvalPipeline(
 
 void RedisConnection::Interrupt() {
   std::lock_guard lock(fd_mutex_);
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  if (fd_ >= 0) {
+    interrupted_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+  }
 }
 
 }  // namespace vg::queue::internal

@@ -5,7 +5,7 @@
 --       7 keep count (-1 all), 8 keep age s (0 none), 9 keep limit, 10 fetch next (1|0),
 --       11 lock ms, 12 limiter max, 13 limiter duration ms, 14 worker name,
 --       15 attempts (opts), 16 stacktrace JSON ("" unchanged), 17 errorCode ("" none),
---       18 cancelledAt ("" none)
+--       18 cancelledAt ("" none), 19 attempts made after this one (atm), 20 delete cancel key (1|0)
 -- Returns {code, nextId, nextHash, rateLimitPttl, nextDelayedMs, cancelRequested};
 -- code 1 ok, -1 missing job, -2 missing lock, -6 lock mismatch, -3 not active.
 --@include common
@@ -14,12 +14,12 @@ local base = ARGV[1]
 local id = ARGV[2]
 local jobKey = base .. id
 local now = tonumber(ARGV[4])
-if redis.call("EXISTS", jobKey) == 0 then return {-1} end
 local lockResult = releaseLock(jobKey, ARGV[3], k.stalled, id)
 if lockResult < 0 then return {lockResult} end
 if redis.call("LREM", k.active, -1, id) == 0 then return {-3} end
 local meta = readMeta(k.meta)
-local atm = redis.call("HINCRBY", jobKey, "atm", 1)
+-- atm is passed in (the worker read it at fetch and holds the lock): one HSET instead of HINCRBY.
+local atm = tonumber(ARGV[19])
 local completed = ARGV[5] == "completed"
 local keepCount = tonumber(ARGV[7])
 if keepCount == 0 then
@@ -27,15 +27,15 @@ if keepCount == 0 then
 else
   redis.call("ZADD", KEYS[11], now, id)
   if completed then
-    redis.call("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now)
+    redis.call("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now, "atm", atm)
   else
-    redis.call("HSET", jobKey, "failedReason", ARGV[6], "finishedOn", now)
+    redis.call("HSET", jobKey, "failedReason", ARGV[6], "finishedOn", now, "atm", atm)
     if ARGV[16] ~= "" then redis.call("HSET", jobKey, "stacktrace", ARGV[16]) end
     if ARGV[17] ~= "" then redis.call("HSET", jobKey, "errorCode", ARGV[17]) end
     if ARGV[18] ~= "" then redis.call("HSET", jobKey, "cancelledAt", ARGV[18]) end
     redis.call("HDEL", jobKey, "defa")
   end
-  redis.call("DEL", jobKey .. ":cancel")
+  if ARGV[20] == "1" then redis.call("DEL", jobKey .. ":cancel") end
   trimFinished(KEYS[11], base, now, keepCount, tonumber(ARGV[8]), tonumber(ARGV[9]))
 end
 if completed then

@@ -11,7 +11,6 @@ local id = ARGV[2]
 local jobKey = base .. id
 local now = tonumber(ARGV[4])
 local delay = tonumber(ARGV[5])
-if redis.call("EXISTS", jobKey) == 0 then return {-1} end
 local lockResult = releaseLock(jobKey, ARGV[3], k.stalled, id)
 if lockResult < 0 then return {lockResult} end
 if redis.call("LREM", k.active, -1, id) == 0 then return {-3} end

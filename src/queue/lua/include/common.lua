@@ -82,12 +82,19 @@ local function promoteDelayed(k, base, now, maxEvents, pausedOrMaxed)
   if not pausedOrMaxed then redis.call("ZADD", k.marker, 0, "0") end
 end
 
--- Token "0" means "no lock" (manual moves). Returns 0, -2 (missing lock) or -6 (mismatch).
+-- Checks that the job exists and that `token` holds its lock, then releases the lock. Token
+-- "0" means "no lock" (manual moves). Returns 0, -1 (no job), -2 (missing lock) or -6 (held by
+-- another token). A matching lock proves the job exists (remove refuses locked jobs), which
+-- saves an EXISTS on the hot path.
 local function releaseLock(jobKey, token, stalledKey, id)
-  if token == "0" then return 0 end
+  if token == "0" then
+    if redis.call("EXISTS", jobKey) == 0 then return -1 end
+    return 0
+  end
   local lockKey = jobKey .. ":lock"
   local lock = redis.call("GET", lockKey)
   if lock ~= token then
+    if redis.call("EXISTS", jobKey) == 0 then return -1 end
     if not lock then return -2 end
     return -6
   end
@@ -137,6 +144,7 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
   if pausedOrMaxed then return {"", {}, 0, 0, 0} end
   local id
   local jobKey
+  local hash
   for _ = 1, 10 do
     id = redis.call("RPOPLPUSH", k.wait, k.active)
     if not id then
@@ -151,7 +159,10 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
     if not id then break end
     jobKey = base .. id
     -- Legacy "0:" markers and ids without a hash are dropped, not handed to a worker.
-    if string.sub(id, 1, 2) ~= "0:" and redis.call("EXISTS", jobKey) == 1 then break end
+    if string.sub(id, 1, 2) ~= "0:" then
+      hash = redis.call("HGETALL", jobKey)
+      if #hash > 0 then break end
+    end
     redis.call("LREM", k.active, 1, id)
     id = nil
   end
@@ -164,15 +175,20 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
   if token ~= "0" then redis.call("SET", jobKey .. ":lock", token, "PX", lockMs) end
   redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "active", "jobId", id,
              "prev", "waiting")
-  if workerName ~= "" then
-    redis.call("HSET", jobKey, "processedOn", now, "pb", workerName)
-  else
-    redis.call("HSET", jobKey, "processedOn", now)
+  -- ats+1 and processedOn in one HSET; the hash returned is the one read before this write
+  -- (the caller applies the same two updates to its copy).
+  local ats = 1
+  for i = 1, #hash, 2 do
+    if hash[i] == "ats" then ats = (tonumber(hash[i + 1]) or 0) + 1 end
   end
-  redis.call("HINCRBY", jobKey, "ats", 1)
+  if workerName ~= "" then
+    redis.call("HSET", jobKey, "processedOn", now, "ats", ats, "pb", workerName)
+  else
+    redis.call("HSET", jobKey, "processedOn", now, "ats", ats)
+  end
   redis.call("ZADD", k.marker, 0, "0")
   local cancelled = redis.call("EXISTS", jobKey .. ":cancel")
-  return {id, redis.call("HGETALL", jobKey), 0, 0, cancelled}
+  return {id, hash, 0, 0, cancelled}
 end
 
 -- The ten keys every worker-side script receives, in this order.
