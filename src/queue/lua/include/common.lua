@@ -86,7 +86,7 @@ end
 -- "0" means "no lock" (manual moves). Returns 0, -1 (no job), -2 (missing lock) or -6 (held by
 -- another token). A matching lock proves the job exists (remove refuses locked jobs), which
 -- saves an EXISTS on the hot path.
-local function releaseLock(jobKey, token, stalledKey, id)
+local function releaseLock(jobKey, token)
   if token == "0" then
     if redis.call("EXISTS", jobKey) == 0 then return -1 end
     return 0
@@ -98,8 +98,9 @@ local function releaseLock(jobKey, token, stalledKey, id)
     if not lock then return -2 end
     return -6
   end
+  -- No SREM from `stalled`: with the lock gone and the id out of `active`, the next stalled
+  -- check skips the id anyway (its LREM finds nothing) and then clears the set.
   redis.call("DEL", lockKey)
-  redis.call("SREM", stalledKey, id)
   return 0
 end
 
