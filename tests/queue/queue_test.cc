@@ -155,7 +155,13 @@ TEST_F(QueueTest, ConsumerRunsJobsInBullMqOrderAndRecordsTheFinish) {
   ASSERT_TRUE(consumer.Start().ok());
   ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 7; }));
   consumer.Close();
-  EXPECT_EQ(order, (std::vector<std::string>{"lifo", "a", "b", "p1", "p1b", "p2", "d"}));
+  // LIFO first, FIFO through wait, then by priority (FIFO within one). The delayed job runs
+  // once due; on a loaded machine that can be before the prioritized ones (wait comes first).
+  std::vector<std::string> undelayed;
+  std::copy_if(order.begin(), order.end(), std::back_inserter(undelayed),
+               [](const std::string& n) { return n != "d"; });
+  EXPECT_EQ(undelayed, (std::vector<std::string>{"lifo", "a", "b", "p1", "p1b", "p2"}));
+  ASSERT_EQ(order.size(), 7u);
 
   auto& c = client();
   for (int id = 1; id <= 7; ++id) {
@@ -169,7 +175,9 @@ TEST_F(QueueTest, ConsumerRunsJobsInBullMqOrderAndRecordsTheFinish) {
     EXPECT_TRUE(Json::parse(c.Get({"HGET", key, "returnvalue"})).contains("name"));
   }
   // The delayed job ran only after its due time and was reset to delay 0 on promotion.
-  EXPECT_GE(std::stoll(c.Get({"HGET", Key("2"), "processedOn"})), start + 350);
+  EXPECT_GE(std::stoll(c.Get({"HGET", Key("2"), "processedOn"})),
+            std::stoll(c.Get({"HGET", Key("2"), "timestamp"})) + 400);
+  EXPECT_GE(NowMs(), start);
   EXPECT_EQ(c.Get({"HGET", Key("2"), "delay"}), "0");
   EXPECT_EQ(c.Int({"LLEN", Key("active")}), 0);
   EXPECT_EQ(c.Int({"EXISTS", Key("1:lock")}), 0);
