@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numbers>
 
+#include "render/blur.h"
 #include "render/text_raster.h"
 
 namespace vg::render {

@@ -121,6 +121,10 @@ Encoder::Encoder(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Encoder::~Encoder() = default;
 
 Result<std::unique_ptr<Encoder>> Encoder::Open(const EncoderSettings& settings) {
+  // libav's own chatter (x264's statistics) would garble the CLI's progress output; our
+  // errors carry libav's messages themselves.
+  static std::once_flag quiet_logs;
+  std::call_once(quiet_logs, [] { av_log_set_level(AV_LOG_ERROR); });
   auto state = std::make_unique<State>();
   state->settings = settings;
   int rc = avformat_alloc_output_context2(&state->format, nullptr, "mp4", settings.path.c_str());

@@ -45,10 +45,11 @@ Status ClipError(const tmpl::Clip& clip, const Status& status) {
 Timeline::~Timeline() = default;
 
 int64_t Timeline::FrameToSample(FrameIndex f) const {
-  // f / fps × rate, rounded half up, in exact integer arithmetic.
+  // f / fps × rate, rounded half up, in exact integer arithmetic (no overflow: f ≤ 72 000 and
+  // den ≤ 1001 for the longest, slowest-rate video the limits allow).
   const Rational r = fps();
-  const __int128 numerator = static_cast<__int128>(f) * r.den * kAudioSampleRate * 2 + r.num;
-  return static_cast<int64_t>(numerator / (static_cast<__int128>(r.num) * 2));
+  const int64_t numerator = f * r.den * kAudioSampleRate * 2 + r.num;
+  return numerator / (r.num * 2);
 }
 
 Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::AssetCache& assets,
