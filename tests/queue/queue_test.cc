@@ -561,6 +561,24 @@ TEST_F(QueueTest, RetentionByCountAndRemoveOnCompleteTrue) {
   EXPECT_TRUE(saw_completed_6);
 }
 
+TEST_F(QueueTest, RetentionByAgeRemovesOldFinishedJobs) {
+  Producer producer(redis(), queue());
+  JobOptions by_age;
+  by_age.remove_on_complete = KeepJobs{-1, 1, 1000};  // keep for 1 s
+  ASSERT_TRUE(producer.Add("old", Json::object(), by_age).ok());
+  Consumer consumer(redis(), queue(), FastOptions(),
+                    [&](const Job&, JobContext&) { return JobOutcome::Completed(); });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(producer.Add("new", Json::object(), by_age).ok());
+  ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 2; }));
+  consumer.Close();
+  EXPECT_EQ(producer.GetJob("1").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(producer.GetJob("2")->state, JobState::kCompleted);
+  EXPECT_EQ(client().Int({"ZCARD", Key("completed")}), 1);
+}
+
 TEST_F(QueueTest, ProducerReportsQueueUnavailableWhileRedisIsDown) {
   RedisOptions nowhere = redis();
   nowhere.port = vg::testing::FreeLoopbackPort();

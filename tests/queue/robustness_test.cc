@@ -9,6 +9,7 @@
 #include <set>
 
 #include "queue/consumer.h"
+#include "queue/events.h"
 #include "queue/producer.h"
 #include "queue_test_util.h"
 #include "support/subprocess.h"
@@ -188,6 +189,33 @@ TEST_F(RobustnessTest, RedisRestartsLoseNothingAndConsumersReconnect) {
   for (const auto& [id, n] : runs) duplicates += n - 1;
   EXPECT_EQ(duplicates, 0);
   EXPECT_EQ(client().Int({"LLEN", Key("active")}), 0);
+}
+
+TEST_F(RobustnessTest, EventsReaderResumesAfterARestart) {
+  Producer producer(redis(), queue());
+  EventsReader reader(redis(), queue());
+  ASSERT_TRUE(reader.Open().ok());
+  ASSERT_TRUE(producer.Add("before", Json::object()).ok());
+  auto saw_added = [&](const std::string& id) {
+    return WaitFor([&] {
+      Result<std::vector<QueueEvent>> events = reader.Read(100);
+      if (!events.ok()) return false;  // Redis away: the next Read reconnects
+      for (const auto& e : *events) {
+        if (e.name == "added" && e.job_id == id) return true;
+      }
+      return false;
+    }, 15000);
+  };
+  ASSERT_TRUE(saw_added("1"));
+  server().Kill();
+  server().Restart();
+  Result<AddResult> added = producer.Add("after", Json::object());
+  for (int i = 0; !added.ok() && i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    added = producer.Add("after", Json::object());
+  }
+  ASSERT_TRUE(added.ok());
+  EXPECT_TRUE(saw_added(added->id));
 }
 
 }  // namespace
