@@ -17,6 +17,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/intreadwrite.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 }
@@ -190,6 +191,7 @@ struct AudioDecoder::State {
   Status Convert();
   Status Refill();
   Status Restart();
+  Result<int64_t> DemuxCount();
 };
 
 Status AudioDecoder::State::OpenSession() {
@@ -387,7 +389,34 @@ Status AudioDecoder::State::Restart() {
   converter_format = -1;
   pending_frames = 0;
   eof = false;
+  position = 0;
   return OpenSession();
+}
+
+// Counts an MP3's samples from its packets without decoding them: every frame's duration, less
+// the encoder delay and end padding the demuxer marks (from the LAME header) as skip side data.
+// Returns -1 when a packet has no duration (then decode-count instead).
+Result<int64_t> AudioDecoder::State::DemuxCount() {
+  VG_RETURN_IF_ERROR(Restart());
+  int64_t total = 0;
+  while (av_read_frame(format.get(), packet.get()) >= 0) {
+    if (packet->stream_index != stream_index) {
+      av_packet_unref(packet.get());
+      continue;
+    }
+    if (packet->duration <= 0) {
+      av_packet_unref(packet.get());
+      total = -1;
+      break;
+    }
+    total += av_rescale_q(packet->duration, time_base, AVRational{1, sample_rate});
+    size_t size = 0;
+    const uint8_t* skip = av_packet_get_side_data(packet.get(), AV_PKT_DATA_SKIP_SAMPLES, &size);
+    if (skip && size >= 10) total -= int64_t{AV_RL32(skip)} + int64_t{AV_RL32(skip + 4)};
+    av_packet_unref(packet.get());
+  }
+  VG_RETURN_IF_ERROR(Restart());
+  return total < 0 ? -1 : total;
 }
 
 AudioDecoder::AudioDecoder(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -572,7 +601,13 @@ Result<int64_t> AudioDecoder::ProbeLength() {
         "the audio file is truncated: {} of the {} data bytes its header declares are present",
         cut->second, cut->first));
   }
-  VG_ASSIGN_OR_RETURN(int64_t counted, CountSamples());
+  int64_t counted = -1;
+  if (s.codec_name == "mp3") {
+    VG_ASSIGN_OR_RETURN(counted, s.DemuxCount());
+  }
+  if (counted < 0) {
+    VG_ASSIGN_OR_RETURN(counted, CountSamples());
+  }
   if (counted <= 0 || (s.decode_errors > kMaxProbeDecodeErrors && s.decode_errors * 2 > counted)) {
     return Unavailable("the audio stream cannot be decoded");
   }
@@ -650,6 +685,11 @@ Result<std::unique_ptr<AudioClipStream>> AudioClipStream::Create(
     VG_ASSIGN_OR_RETURN(total, decoder.ProbeLength());
   }
   stream->source_length_ = std::max<int64_t>(0, total - stream->trim_);
+  if (loop) {
+    // Crossfade at the loop seam with the audio before the trim point, when there is some.
+    stream->seam_ =
+        std::min({stream->trim_, int64_t{stream->rate_ / 100}, stream->source_length_ / 2});
+  }
   const int64_t common = std::gcd<int64_t>(stream->rate_, kAudioSampleRate);
   stream->input_step_ = stream->rate_ / common;
   stream->output_step_ = kAudioSampleRate / common;
@@ -658,6 +698,7 @@ Result<std::unique_ptr<AudioClipStream>> AudioClipStream::Create(
     VG_RETURN_IF_ERROR(stream->ResetResampler());
   }
   stream->input_block_.resize(2 * kStreamBlockFrames);
+  stream->seam_block_.resize(2 * static_cast<size_t>(stream->seam_));
   VG_RETURN_IF_ERROR(stream->Restart(0, 0));
   return stream;
 }
@@ -713,18 +754,42 @@ Status AudioClipStream::Restart(int64_t input_index, int64_t output_index) {
 // Decodes one block of the clip source, resamples it and appends the result to output_.
 Status AudioClipStream::Feed() {
   const int64_t in_pass = loop_ ? input_index_ % source_length_ : input_index_;
-  const int wanted =
-      static_cast<int>(std::min<int64_t>(kStreamBlockFrames, source_length_ - in_pass));
-  VG_ASSIGN_OR_RETURN(int got, decoder_->Read(input_block_.data(), wanted));
-  int fed = got;
-  if (loop_ && got < wanted) {
-    // The decoder stopped short of the counted length: keep the period with silence.
-    std::fill(input_block_.begin() + 2 * got, input_block_.begin() + 2 * wanted, 0.0f);
-    fed = wanted;
+  const int64_t tail_start = source_length_ - seam_;
+  int got = 0;
+  int fed = 0;
+  if (seam_ > 0 && in_pass >= tail_start) {
+    // The last seam_ samples of a pass fade out while the audio just before the trim point
+    // fades in, which then runs on into the next pass: the seam is as smooth as the source.
+    const int64_t into = in_pass - tail_start;
+    const auto n = static_cast<int>(seam_ - into);
+    VG_ASSIGN_OR_RETURN(int tail, decoder_->Read(input_block_.data(), n));
+    std::fill(input_block_.begin() + 2 * tail, input_block_.begin() + 2 * n, 0.0f);
+    VG_RETURN_IF_ERROR(decoder_->Seek(trim_ - seam_ + into));
+    VG_ASSIGN_OR_RETURN(int head, decoder_->Read(seam_block_.data(), n));
+    std::fill(seam_block_.begin() + 2 * head, seam_block_.begin() + 2 * n, 0.0f);
+    for (int i = 0; i < n; ++i) {
+      const double w = (static_cast<double>(into + i) + 0.5) / static_cast<double>(seam_);
+      for (int c = 0; c < 2; ++c) {
+        float& sample = input_block_[2 * static_cast<size_t>(i) + c];
+        sample =
+            static_cast<float>((1 - w) * sample + w * seam_block_[2 * static_cast<size_t>(i) + c]);
+      }
+    }
+    got = fed = n;  // the decoder now stands at the trim point
+  } else {
+    const int64_t pass_end = seam_ > 0 ? tail_start : source_length_;
+    const int wanted = static_cast<int>(std::min<int64_t>(kStreamBlockFrames, pass_end - in_pass));
+    VG_ASSIGN_OR_RETURN(got, decoder_->Read(input_block_.data(), wanted));
+    fed = got;
+    if (loop_ && got < wanted) {
+      // The decoder stopped short of the counted length: keep the period with silence.
+      std::fill(input_block_.begin() + 2 * got, input_block_.begin() + 2 * wanted, 0.0f);
+      fed = wanted;
+    }
   }
   input_index_ += fed;
   const bool pass_done = in_pass + fed >= source_length_;
-  const bool ended = !loop_ && (pass_done || got < wanted);
+  const bool ended = !loop_ && (pass_done || got == 0);  // a short read ends on the next call
 
   if (!resampler_) {
     output_.insert(output_.end(), input_block_.begin(), input_block_.begin() + 2 * fed);
@@ -754,7 +819,7 @@ Status AudioClipStream::Feed() {
   }
   if (ended) {
     input_ended_ = true;
-  } else if (loop_ && pass_done) {
+  } else if (loop_ && pass_done && seam_ == 0) {
     VG_RETURN_IF_ERROR(decoder_->Seek(trim_));
   }
   return Status::Ok();

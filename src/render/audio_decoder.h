@@ -129,6 +129,7 @@ class AudioClipStream {
   int rate_ = 0;
   int64_t trim_ = 0;           // source samples
   int64_t source_length_ = 0;  // playable source samples after the trim (one loop period)
+  int64_t seam_ = 0;           // loop crossfade length in source samples (0: none)
   bool loop_ = false;
   int64_t input_step_ = 1;     // the resampler's phase grid: input_step_ source samples
   int64_t output_step_ = 1;    //   make exactly output_step_ output samples
@@ -138,6 +139,7 @@ class AudioClipStream {
   size_t output_offset_ = 0;   // frames of output_ already consumed
   int64_t position_ = 0;       // clip index of the next frame Read returns
   std::vector<float> input_block_;
+  std::vector<float> seam_block_;
 };
 
 }  // namespace vg::render

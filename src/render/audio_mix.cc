@@ -52,10 +52,14 @@ constexpr double kAttackSlope = 1.0 / PeakLimiter::kAttackFrames;
 constexpr double kReleaseSlope = 1.0 / PeakLimiter::kReleaseFrames;
 constexpr int kWindow = 2 * PeakLimiter::kHoldFrames + 1;
 
-size_t Ring(int64_t index, size_t size) {
-  const auto s = static_cast<int64_t>(size);
-  return static_cast<size_t>(((index % s) + s) % s);
-}
+// Rings are powers of two, so an index (negative before the first frames) maps with a mask.
+constexpr int64_t kDelayRing = 512;  // > kLookahead
+constexpr int64_t kHeldRing = 256;   // > kAttackFrames
+constexpr int64_t kGainRing = 128;   // > kWindow
+static_assert(kDelayRing > PeakLimiter::kLookahead && kHeldRing > PeakLimiter::kAttackFrames &&
+              kGainRing > kWindow);
+
+size_t Ring(int64_t index, int64_t size) { return static_cast<size_t>(index & (size - 1)); }
 
 }  // namespace
 
@@ -63,9 +67,9 @@ PeakLimiter::PeakLimiter() { Reset(); }
 
 void PeakLimiter::Reset() {
   pushed_ = 0;
-  delay_.assign(2 * static_cast<size_t>(kLookahead + 1), 0.0f);
-  held_.assign(kAttackFrames + 1, 1.0);
-  gain_.assign(kWindow, 1.0);
+  delay_.assign(2 * kDelayRing, 0.0f);
+  held_.assign(kHeldRing, 1.0);
+  gain_.assign(kGainRing, 1.0);
   hold_.clear();
   attack_.clear();
   has_release_ = false;
@@ -78,7 +82,7 @@ double PeakLimiter::SmoothedGain() {
   // k = pushed_ − 1 − H − A is the newest gain; the window is [k − 2H, k], summed oldest first.
   const int64_t k = pushed_ - 1 - kHoldFrames - kAttackFrames;
   double sum = 0;
-  for (int64_t j = k - 2 * kHoldFrames; j <= k; ++j) sum += gain_[Ring(j, gain_.size())];
+  for (int64_t j = k - 2 * kHoldFrames; j <= k; ++j) sum += gain_[Ring(j, kGainRing)];
   return std::min(1.0, sum / kWindow);
 }
 
@@ -87,7 +91,7 @@ void PeakLimiter::Process(const float* in, float* out, int count) {
     const int64_t m = pushed_++;
     const float left = in[2 * i];
     const float right = in[2 * i + 1];
-    const size_t slot = Ring(m, delay_.size() / 2);
+    const size_t slot = Ring(m, kDelayRing);
     delay_[2 * slot] = left;
     delay_[2 * slot + 1] = right;
 
@@ -102,7 +106,7 @@ void PeakLimiter::Process(const float* in, float* out, int count) {
     while (!hold_.empty() && hold_.front().index < m - 2 * kHoldFrames) hold_.pop_front();
     const int64_t p = m - kHoldFrames;
     const double held = hold_.empty() ? 1.0 : hold_.front().gain;
-    held_[Ring(p, held_.size())] = held;
+    held_[Ring(p, kHeldRing)] = held;
 
     // Attack: gains ramp down over kAttackFrames before each held frame.
     if (held < 1.0) {
@@ -120,7 +124,7 @@ void PeakLimiter::Process(const float* in, float* out, int count) {
     }
 
     // Release: gains ramp up over kReleaseFrames after each held frame.
-    const double held_k = held_[Ring(k, held_.size())];
+    const double held_k = held_[Ring(k, kHeldRing)];
     if (has_release_ &&
         release_.gain + static_cast<double>(k - release_.index) * kReleaseSlope >= 1.0) {
       has_release_ = false;
@@ -138,8 +142,10 @@ void PeakLimiter::Process(const float* in, float* out, int count) {
     gain = std::min(gain, 1.0);
 
     // Smoothing window bookkeeping: gain(k) enters, gain(k − 2H − 1) leaves.
-    const size_t entering = Ring(k, gain_.size());  // also the slot of k − 2H − 1
-    if (gain_[entering] < 1.0) --reduced_in_window_;
+    const size_t leaving = Ring(k - kWindow, kGainRing);
+    if (gain_[leaving] < 1.0) --reduced_in_window_;
+    gain_[leaving] = 1.0;  // beyond the window it no longer counts
+    const size_t entering = Ring(k, kGainRing);
     gain_[entering] = gain;
     if (gain < 1.0) ++reduced_in_window_;
 
@@ -150,7 +156,7 @@ void PeakLimiter::Process(const float* in, float* out, int count) {
       out[2 * i + 1] = 0.0f;
       continue;
     }
-    const size_t from = Ring(n, delay_.size() / 2);
+    const size_t from = Ring(n, kDelayRing);
     const double smooth = SmoothedGain();
     if (smooth == 1.0) {
       out[2 * i] = delay_[2 * from];

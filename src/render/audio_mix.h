@@ -75,8 +75,7 @@ class PeakLimiter {
   double SmoothedGain();
 
   int64_t pushed_ = 0;            // input frames processed since Reset
-  std::vector<float> delay_;      // input frames awaiting output (ring, kLookahead + 1)
-  std::vector<double> required_;  // per-frame gain that brings it to the ceiling (ring)
+  std::vector<float> delay_;      // input frames awaiting output (ring)
   std::deque<Candidate> hold_;    // sliding minimum of required_ over 2 × hold + 1
   std::vector<double> held_;      // the held gain per frame (ring)
   std::deque<Candidate> attack_;  // candidates ramping down ahead of their frame

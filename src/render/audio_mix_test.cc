@@ -243,6 +243,35 @@ TEST(AudioMixTest, LoopRepeatsSeamlesslyAtTheExactPeriod) {
   }
 }
 
+// A loop with a trim point ends its pass mid-cycle here: the seam crossfades into the audio just
+// before the trim point, so no sample jumps more than the sine's own steepest step (a hard seam
+// would jump by about 0.5). A clip that cuts its source short ends on a 2 ms ramp, not a step.
+TEST(AudioMixTest, LoopSeamsAndCutsDoNotClick) {
+  TempDir dir;
+  auto bytes = MakeAudio(dir, "seam.wav", "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=0.5123",
+                         "-c:a pcm_f32le");
+  AudioSource looped = Source(bytes, 0);
+  looped.loop = true;
+  looped.trim_s = 0.05;
+  auto out = MixAll({looped}, 2 * kRate);
+  const double steepest = 0.5 * 2 * M_PI * 1000 / kRate;
+  double largest_step = 0;
+  for (int i = 1; i < 2 * kRate - 96; ++i) {
+    largest_step =
+        std::max(largest_step, static_cast<double>(std::abs(out[2 * i] - out[2 * i - 2])));
+  }
+  EXPECT_LT(largest_step, steepest * 1.05);
+  EXPECT_GT(Rms(out, 30000, 40000), 0.3);  // still playing in the second pass
+
+  AudioSource cut = Source(bytes, 0);
+  cut.length_samples = kRate / 4 + 11;
+  auto ended = MixAll({cut}, kRate / 2);
+  const int64_t end = kRate / 4 + 11;
+  EXPECT_LE(std::abs(ended[2 * (end - 1)]), 0.5 / 97 + 1e-6);
+  EXPECT_GT(Peak(ended, end - 200, end - 100), 0.4);
+  EXPECT_EQ(Peak(ended, end, kRate / 2), 0.0);
+}
+
 // ---- gains -------------------------------------------------------------------------------
 
 // Fades are linear gain ramps: RMS over 10 ms windows follows t / fadeIn and (end − t) / fadeOut,
