@@ -4,10 +4,12 @@
 #include "render/blur.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace vg::render {
 namespace {
@@ -156,6 +158,13 @@ TEST(GaussianBlurTest, ReachCoversTheSpread) {
   }
 }
 
+// CPU time of the calling thread, so other processes on the machine do not count.
+double ThreadCpuMs() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
 // A 1080p frame with content everywhere: the time must not grow with sigma (box passes), and
 // stays in the per-frame budget on one core.
 TEST(GaussianBlurTest, FullHdCostDoesNotDependOnSigma) {
@@ -169,16 +178,15 @@ TEST(GaussianBlurTest, FullHdCostDoesNotDependOnSigma) {
     double best = 1e9;
     for (int run = 0; run < 3; ++run) {
       assets::Bitmap b = frame;
-      const auto start = std::chrono::steady_clock::now();
+      const double start = ThreadCpuMs();
       GaussianBlur(b, sigma);
-      const auto end = std::chrono::steady_clock::now();
-      best = std::min(best, std::chrono::duration<double, std::milli>(end - start).count());
+      best = std::min(best, ThreadCpuMs() - start);
     }
     return best;
   };
   const double small = time_ms(2);
   const double large = time_ms(60);
-  std::printf("blur 1920x1080: sigma 2: %.1f ms, sigma 60: %.1f ms\n", small, large);
+  std::printf("blur 1920x1080 (CPU time): sigma 2: %.1f ms, sigma 60: %.1f ms\n", small, large);
   EXPECT_LT(large, small * 2.0 + 5.0);
   EXPECT_LT(small, 150.0);  // generous: the machine is shared; the budget is ~15 ms
 }
