@@ -108,6 +108,17 @@ class Consumer::Context final : public JobContext {
 Consumer::Consumer(RedisOptions redis, QueueName queue, ConsumerOptions options,
                    JobHandler handler, const Clock* clock)
     : keys_(queue),
+      worker_keys_(keys_.WorkerKeys()),
+      completed_keys_([this] {
+        auto k = keys_.WorkerKeys();
+        k.push_back(keys_.Key("completed"));
+        return k;
+      }()),
+      failed_keys_([this] {
+        auto k = keys_.WorkerKeys();
+        k.push_back(keys_.Key("failed"));
+        return k;
+      }()),
       queue_(std::move(queue)),
       redis_(std::move(redis)),
       options_(std::move(options)),
@@ -230,7 +241,7 @@ void Consumer::SlotLoop(Slot* slot) {
       const int64_t now = clock_->NowUnixMs();
       Result<Reply> reply = [&] {
         std::lock_guard lock(slot->connection_mutex);
-        return slot->connection->Eval(Script("move_to_active"), keys_.WorkerKeys(),
+        return slot->connection->Eval(Script("move_to_active"), worker_keys_,
                                       FetchArgs(slot->token, now));
       }();
       if (!reply.ok()) {
@@ -262,7 +273,7 @@ void Consumer::SlotLoop(Slot* slot) {
   // A job handed to us by the last finish script while closing goes straight back.
   if (next && next->job) {
     std::lock_guard lock(slot->connection_mutex);
-    Result<Reply> reply = slot->connection->Eval(Script("move_to_wait"), keys_.WorkerKeys(),
+    Result<Reply> reply = slot->connection->Eval(Script("move_to_wait"), worker_keys_,
                                                  {keys_.Base(), next->job->id, slot->token});
     if (!reply.ok()) {
       obs::Log(obs::Level::kWarn, "queue.hand_back_failed",
@@ -366,14 +377,14 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   const char* script_name = kind == Kind::kRetry      ? "retry_job"
                                    : kind == Kind::kHandBack ? "move_to_wait"
                                                              : "move_to_finished";
-  std::vector<std::string> keys = keys_.WorkerKeys();
+  const std::vector<std::string>* keys = &worker_keys_;
   std::vector<std::string> args;
   int64_t backoff_ms = 0;
   switch (kind) {
     case Kind::kComplete:
     case Kind::kFail: {
       const bool complete = kind == Kind::kComplete;
-      keys.push_back(keys_.Key(complete ? "completed" : "failed"));
+      keys = complete ? &completed_keys_ : &failed_keys_;
       KeepJobs keep = complete ? job.options.remove_on_complete.value_or(options_.remove_on_complete)
                                : job.options.remove_on_fail.value_or(options_.remove_on_fail);
       args = {keys_.Base(),
@@ -417,7 +428,7 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   while (true) {
     {
       std::lock_guard lock(slot->connection_mutex);
-      reply = slot->connection->Eval(Script(script_name), keys, args);
+      reply = slot->connection->Eval(Script(script_name), *keys, args);
     }
     if (reply.ok() || reply.error().code() != ErrorCode::kQueueUnavailable ||
         std::chrono::steady_clock::now() > give_up_at) {

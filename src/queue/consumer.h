@@ -158,6 +158,9 @@ class Consumer {
   std::vector<std::string> FetchArgs(const std::string& token, int64_t now) const;
 
   QueueKeys keys_;
+  const std::vector<std::string> worker_keys_;     // keys_.WorkerKeys(), built once
+  const std::vector<std::string> completed_keys_;  // worker keys + completed
+  const std::vector<std::string> failed_keys_;     // worker keys + failed
   QueueName queue_;
   RedisOptions redis_;
   ConsumerOptions options_;

@@ -347,6 +347,33 @@ TEST_F(QueueTest, ActiveJobSeesCancelWithin500MsAndIsNotRetried) {
   EXPECT_EQ(producer.Cancel("1").error().code(), ErrorCode::kAlreadyFinished);
 }
 
+TEST_F(QueueTest, CancelOfAJobWhoseWorkerDiedEndsItWithoutRunning) {
+  Producer producer(redis(), queue());
+  JobOptions options;
+  options.attempts = 3;
+  ASSERT_TRUE(producer.Add("orphan", Json::object(), options).ok());
+  auto& c = client();
+  c.Command({"RPOPLPUSH", Key("wait"), Key("active")});
+  c.Command({"SET", Key("1:lock"), "dead-token", "PX", "300"});
+  EXPECT_EQ(*producer.Cancel("1"), CancelOutcome::kCancelRequested);
+  std::atomic<int> runs{0};
+  ConsumerOptions options_fast = FastOptions();
+  options_fast.stalled_interval_ms = 300;
+  Consumer consumer(redis(), queue(), options_fast, [&](const Job&, JobContext&) {
+    ++runs;
+    return JobOutcome::Completed();
+  });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return consumer.stats().cancelled == 1; }, 5000));
+  consumer.Close();
+  EXPECT_EQ(runs, 0);
+  Result<Job> job = producer.GetJob("1");
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->failed_reason, "cancelled");
+  EXPECT_TRUE(job->cancelled());
+  EXPECT_EQ(c.Int({"EXISTS", Key("1:cancel")}), 0);
+}
+
 TEST_F(QueueTest, RetryRunsAFailedJobAgainWithFreshAttempts) {
   Producer producer(redis(), queue());
   ASSERT_TRUE(producer.Add("once", Json::object()).ok());

@@ -1,6 +1,7 @@
 -- Cancels a job (API.md): a waiting, prioritized or delayed job becomes a failed job at once
 -- (failedReason "cancelled", errorCode, cancelledAt, finishedOn, `failed` event); an active
--- job gets the key <job>:cancel, which its worker polls.
+-- job gets the key <job>:cancel, which its worker polls, and the field cancelRequestedAt,
+-- which a later fetch sees (the worker died before it noticed).
 -- KEYS: 1 wait, 2 active, 3 prioritized, 4 events, 5 delayed, 6 failed, 7 completed, 8 meta,
 --       9 paused (legacy)
 -- ARGV: 1 base, 2 job id, 3 now, 4 reason text, 5 error code
@@ -20,6 +21,7 @@ elseif redis.call("LREM", KEYS[1], 0, id) > 0 then prev = "waiting"
 elseif redis.call("LREM", KEYS[9], 0, id) > 0 then prev = "waiting"
 elseif redis.call("LPOS", KEYS[2], id) then
   redis.call("SET", jobKey .. ":cancel", now, "PX", 86400000)
+  redis.call("HSET", jobKey, "cancelRequestedAt", now)
   return 2
 else
   return -3

@@ -35,7 +35,10 @@ else
     if ARGV[18] ~= "" then redis.call("HSET", jobKey, "cancelledAt", ARGV[18]) end
     redis.call("HDEL", jobKey, "defa")
   end
-  if ARGV[20] == "1" then redis.call("DEL", jobKey .. ":cancel") end
+  if ARGV[20] == "1" then
+    redis.call("DEL", jobKey .. ":cancel")
+    redis.call("HDEL", jobKey, "cancelRequestedAt")
+  end
   trimFinished(KEYS[11], base, now, keepCount, tonumber(ARGV[8]), tonumber(ARGV[9]))
 end
 if completed then

@@ -10,7 +10,7 @@ local jobKey = base .. id
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
 if redis.call("ZREM", KEYS[5], id) == 0 then return -3 end
 redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "returnvalue", "atm",
-           "ats", "stc", "defa", "cancelledAt", "errorCode")
+           "ats", "stc", "defa", "cancelledAt", "cancelRequestedAt", "errorCode")
 redis.call("DEL", jobKey .. ":cancel")
 local meta = readMeta(KEYS[6])
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0

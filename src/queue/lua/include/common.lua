@@ -178,9 +178,13 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
              "prev", "waiting")
   -- ats+1 and processedOn in one HSET; the hash returned is the one read before this write
   -- (the caller applies the same two updates to its copy).
+  -- A cancel requested while the job was active elsewhere (its worker died) shows up as the
+  -- hash field cancelRequestedAt (set with the :cancel key), read here for free.
   local ats = 1
+  local cancelled = 0
   for i = 1, #hash, 2 do
     if hash[i] == "ats" then ats = (tonumber(hash[i + 1]) or 0) + 1 end
+    if hash[i] == "cancelRequestedAt" then cancelled = 1 end
   end
   if workerName ~= "" then
     redis.call("HSET", jobKey, "processedOn", now, "ats", ats, "pb", workerName)
@@ -188,7 +192,6 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
     redis.call("HSET", jobKey, "processedOn", now, "ats", ats)
   end
   redis.call("ZADD", k.marker, 0, "0")
-  local cancelled = redis.call("EXISTS", jobKey .. ":cancel")
   return {id, hash, 0, 0, cancelled}
 end
 
