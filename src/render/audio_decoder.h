@@ -26,7 +26,7 @@ struct AudioFileInfo {
   int64_t length_samples = 0;  // playable samples at sample_rate
 };
 
-// Not thread-safe: one owner at a time. Keeps `bytes` alive while it exists.
+// Not thread-safe: one owner at a time. Open keeps `bytes` alive while the decoder exists.
 class AudioDecoder {
  public:
   // Opens and checks the file (an audio stream exists and its first frame decodes).
@@ -48,7 +48,9 @@ class AudioDecoder {
 
   // The playable length in samples: the container's length when it states it exactly (checked
   // by decoding only its last second: kAssetUnavailable when the data stops well short of it),
-  // else CountSamples(). Leaves the decoder anywhere: Seek before reading.
+  // else counted: an MP3 from its packets and LAME header without decoding (and checked against
+  // the frame count its Xing header declares), other formats by CountSamples(). Leaves the
+  // decoder anywhere: Seek before reading.
   Result<int64_t> ProbeLength();
 
   // Reads the whole file from the start, counting what the decoder delivers (memory stays flat:
@@ -135,7 +137,7 @@ class AudioClipStream {
   int64_t output_step_ = 1;    //   make exactly output_step_ output samples
   int64_t input_index_ = 0;    // next sample of the (looped) source fed to the resampler
   bool input_ended_ = false;   // the source ended (no loop) and the resampler is drained
-  std::vector<float> output_;  // resampled frames not yet read, output_[0] at output_index_
+  std::vector<float> output_;  // resampled frames; the one at output_offset_ is at position_
   size_t output_offset_ = 0;   // frames of output_ already consumed
   int64_t position_ = 0;       // clip index of the next frame Read returns
   std::vector<float> input_block_;

@@ -260,5 +260,24 @@ TEST(AudioClipStreamTest, SeeksEqualSequentialReads) {
   }
 }
 
+// The resampler is flat to 20 kHz and leaves no alias: a 30 kHz tone in a 96 kHz file (which
+// would fold to 18 kHz) vanishes below -100 dB; a 20 kHz tone at 44.1 kHz keeps its level.
+TEST(AudioClipStreamTest, ResamplesWithoutAliasingOrLoss) {
+  TempDir dir;
+  auto high =
+      MakeAudio(dir, "high.wav", "aevalsrc=0.5*sin(2*PI*30000*t):s=96000:d=1", "-c:a pcm_f32le");
+  auto stream = AudioClipStream::Create(high, 0, false);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  auto out = ReadStream(**stream, 48000);
+  EXPECT_LT(testing::Peak(out, 1000, 47000), 0.5 * 1e-5);
+
+  auto treble =
+      MakeAudio(dir, "treble.wav", "aevalsrc=0.5*sin(2*PI*20000*t):s=44100:d=1", "-c:a pcm_f32le");
+  stream = AudioClipStream::Create(treble, 0, false);
+  ASSERT_TRUE(stream.ok());
+  out = ReadStream(**stream, 48000);
+  EXPECT_NEAR(testing::Rms(out, 1000, 47000), 0.5 / std::sqrt(2.0), 0.5 / std::sqrt(2.0) * 0.01);
+}
+
 }  // namespace
 }  // namespace vg::render

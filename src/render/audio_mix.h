@@ -76,7 +76,7 @@ class PeakLimiter {
 
   int64_t pushed_ = 0;            // input frames processed since Reset
   std::vector<float> delay_;      // input frames awaiting output (ring)
-  std::deque<Candidate> hold_;    // sliding minimum of required_ over 2 × hold + 1
+  std::deque<Candidate> hold_;    // sliding minimum of the required gain, 2 × hold + 1
   std::vector<double> held_;      // the held gain per frame (ring)
   std::deque<Candidate> attack_;  // candidates ramping down ahead of their frame
   bool has_release_ = false;
