@@ -9,6 +9,14 @@ namespace {
 
 using K = tmpl::EasingKind;
 
+tmpl::Keyframe Key(double time, double value, bool percent = false) {
+  tmpl::Keyframe k;
+  k.time = time;
+  k.value = value;
+  k.percent = percent;
+  return k;
+}
+
 tmpl::Easing Of(K kind) {
   tmpl::Easing e;
   e.kind = kind;
@@ -73,7 +81,7 @@ TEST(EasingTest, SpringLikeRemotion) {
 TEST(AnimationTest, HoldsOutsideKeyframesAndInterpolatesInside) {
   tmpl::Animation a;
   a.property = tmpl::Property::kY;
-  a.keyframes = {{.time = 1, .value = 100}, {.time = 2, .value = 200}};
+  a.keyframes = {Key(1, 100), Key(2, 200)};
   AnimationCurve c(a, 1080);
   EXPECT_DOUBLE_EQ(c.Value(0), 100);
   EXPECT_DOUBLE_EQ(c.Value(1.5), 150);
@@ -83,9 +91,9 @@ TEST(AnimationTest, HoldsOutsideKeyframesAndInterpolatesInside) {
 TEST(AnimationTest, PerKeyframeEasingAndPercent) {
   tmpl::Animation a;
   a.property = tmpl::Property::kX;
-  tmpl::Keyframe k0{.time = 0, .value = 0, .percent = true};
+  tmpl::Keyframe k0 = Key(0, 0, true);
   k0.easing = Of(K::kQuadIn);
-  a.keyframes = {k0, {.time = 1, .value = 50, .percent = true}, {.time = 2, .value = 0}};
+  a.keyframes = {k0, Key(1, 50, true), Key(2, 0)};
   AnimationCurve c(a, 1000);
   EXPECT_DOUBLE_EQ(c.Value(0.5), 500 * 0.25);  // quad-in segment towards 500 px
   EXPECT_DOUBLE_EQ(c.Value(1.5), 250);         // linear back to 0
@@ -95,7 +103,7 @@ TEST(AnimationTest, SpringRunsPastTheLastKeyframeUntilSettled) {
   tmpl::Animation a;
   a.property = tmpl::Property::kScale;
   a.easing = Of(K::kSpring);
-  a.keyframes = {{.time = 0, .value = 0}, {.time = 0.2, .value = 1}};
+  a.keyframes = {Key(0, 0), Key(0.2, 1)};
   AnimationCurve c(a, 0);
   // Not stretched to the 0.2 s gap: at 0.2 s the spring is still rising.
   EXPECT_LT(c.Value(0.2), 0.9);
