@@ -20,7 +20,7 @@ for i = 2, #ARGV, 8 do
     id = tostring(counter)
   elseif redis.call("EXISTS", base .. id) == 1 then
     duplicated = 1
-    redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "duplicated",
+    redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "duplicated",
                "jobId", id)
   end
   if duplicated == 0 then
@@ -29,17 +29,17 @@ for i = 2, #ARGV, 8 do
     local delay = tonumber(ARGV[i + 5])
     local priority = tonumber(ARGV[i + 6])
     redis.call("HSET", jobKey, "name", ARGV[i + 1], "data", ARGV[i + 2], "opts", ARGV[i + 3],
-               "timestamp", timestamp, "delay", delay, "priority", priority)
+               "timestamp", ARGV[i + 4], "delay", ARGV[i + 5], "priority", ARGV[i + 6])
     redis.call("XADD", k.events, "*", "event", "added", "jobId", id, "name", ARGV[i + 1])
     if delay > 0 then
       local score = delayedScore(k.delayed, timestamp + delay)
       redis.call("ZADD", k.delayed, score, id)
-      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "delayed",
+      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "delayed",
                  "jobId", id, "delay", timestamp + delay)
       delayedAdded = true
     else
       pushReady(k.wait, k.prioritized, k.pc, priority, id, ARGV[i + 7] == "1")
-      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting",
+      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "waiting",
                  "jobId", id)
       readyAdded = true
     end
@@ -48,7 +48,7 @@ for i = 2, #ARGV, 8 do
   result[#result + 1] = duplicated
 end
 if not pausedOrMaxed then
-  if readyAdded then redis.call("ZADD", k.marker, 0, "0") end
+  if readyAdded then redis.call("ZADD", k.marker, "0", "0") end
   if delayedAdded then addDelayMarker(k.marker, k.delayed) end
 end
 return result

@@ -30,6 +30,6 @@ local meta = readMeta(KEYS[8])
 redis.call("HSET", jobKey, "failedReason", ARGV[4], "errorCode", ARGV[5], "cancelledAt", now,
            "finishedOn", now)
 redis.call("ZADD", KEYS[6], now, id)
-redis.call("XADD", KEYS[4], "MAXLEN", "~", meta.maxEvents, "*", "event", "failed", "jobId", id,
+redis.call("XADD", KEYS[4], "MAXLEN", "~", meta.maxEventsText, "*", "event", "failed", "jobId", id,
            "failedReason", ARGV[4], "prev", prev)
 return 1

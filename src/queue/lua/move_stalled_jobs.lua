@@ -25,7 +25,7 @@ for _, id in ipairs(suspects) do
         redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
       end
       redis.call("RPUSH", k.wait, id)
-      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting",
+      redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "waiting",
                  "jobId", id, "prev", "active")
       redis.call("XADD", k.events, "*", "event", "stalled", "jobId", id)
       recovered[#recovered + 1] = id
@@ -33,7 +33,7 @@ for _, id in ipairs(suspects) do
   end
 end
 if #recovered > 0 and not isPausedOrMaxed(meta, k.active) then
-  redis.call("ZADD", k.marker, 0, "0")
+  redis.call("ZADD", k.marker, "0", "0")
 end
 redis.call("DEL", k.stalled)
 local active = redis.call("LRANGE", k.active, 0, -1)

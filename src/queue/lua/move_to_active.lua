@@ -8,6 +8,6 @@ local k = workerKeys()
 local meta = readMeta(k.meta)
 local limDuration = tonumber(ARGV[6])
 if limDuration == 0 then limDuration = nil end
-local r = fetchNextJob(k, meta, ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
+local r = fetchNextJob(k, meta, ARGV[1], ARGV[2], ARGV[3], ARGV[4],
                        tonumber(ARGV[5]), limDuration, ARGV[7])
 return {1, r[1], r[2], r[3], r[4], r[5]}

@@ -25,11 +25,11 @@ local keepCount = tonumber(ARGV[7])
 if keepCount == 0 then
   removeJobKeys(base, id)
 else
-  redis.call("ZADD", KEYS[11], now, id)
+  redis.call("ZADD", KEYS[11], ARGV[4], id)
   if completed then
-    redis.call("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", now, "atm", atm)
+    redis.call("HSET", jobKey, "returnvalue", ARGV[6], "finishedOn", ARGV[4], "atm", ARGV[19])
   else
-    redis.call("HSET", jobKey, "failedReason", ARGV[6], "finishedOn", now, "atm", atm)
+    redis.call("HSET", jobKey, "failedReason", ARGV[6], "finishedOn", ARGV[4], "atm", ARGV[19])
     if ARGV[16] ~= "" then redis.call("HSET", jobKey, "stacktrace", ARGV[16]) end
     if ARGV[17] ~= "" then redis.call("HSET", jobKey, "errorCode", ARGV[17]) end
     if ARGV[18] ~= "" then redis.call("HSET", jobKey, "cancelledAt", ARGV[18]) end
@@ -42,20 +42,20 @@ else
   trimFinished(KEYS[11], base, now, keepCount, tonumber(ARGV[8]), tonumber(ARGV[9]))
 end
 if completed then
-  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "completed",
+  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "completed",
              "jobId", id, "returnvalue", ARGV[6], "prev", "active")
 else
-  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "failed",
+  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "failed",
              "jobId", id, "failedReason", ARGV[6], "prev", "active")
   if atm >= (tonumber(ARGV[15]) or 0) then
-    redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event",
+    redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event",
                "retries-exhausted", "jobId", id, "attemptsMade", atm)
   end
 end
 if ARGV[10] == "1" then
   local limDuration = tonumber(ARGV[13])
   if limDuration == 0 then limDuration = nil end
-  local r = fetchNextJob(k, meta, base, ARGV[3], tonumber(ARGV[11]), now, tonumber(ARGV[12]),
+  local r = fetchNextJob(k, meta, base, ARGV[3], ARGV[11], ARGV[4], tonumber(ARGV[12]),
                          limDuration, ARGV[14])
   if r[1] ~= "" then return {1, r[1], r[2], r[3], r[4], r[5]} end
   if redis.call("LLEN", k.wait) == 0 and redis.call("LLEN", k.active) == 0 and

@@ -14,7 +14,7 @@ if redis.call("LREM", k.active, -1, id) == 0 then return {-3} end
 local meta = readMeta(k.meta)
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
 pushReady(k.wait, k.prioritized, k.pc, priority, id, true)
-if not isPausedOrMaxed(meta, k.active) then redis.call("ZADD", k.marker, 0, "0") end
-redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting",
+if not isPausedOrMaxed(meta, k.active) then redis.call("ZADD", k.marker, "0", "0") end
+redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "waiting",
            "jobId", id, "prev", "active")
 return {1}

@@ -27,6 +27,6 @@ if deid then
 end
 removeJobKeys(base, id)
 local meta = readMeta(KEYS[10])
-redis.call("XADD", KEYS[9], "MAXLEN", "~", meta.maxEvents, "*", "event", "removed", "jobId", id,
+redis.call("XADD", KEYS[9], "MAXLEN", "~", meta.maxEventsText, "*", "event", "removed", "jobId", id,
            "prev", prev)
 return 1

@@ -16,6 +16,6 @@ local meta = readMeta(KEYS[6])
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
 pushReady(KEYS[1], KEYS[3], KEYS[8], priority, id, false)
 if not isPausedOrMaxed(meta, KEYS[2]) then redis.call("ZADD", KEYS[7], 0, "0") end
-redis.call("XADD", KEYS[4], "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting", "jobId", id,
+redis.call("XADD", KEYS[4], "MAXLEN", "~", meta.maxEventsText, "*", "event", "waiting", "jobId", id,
            "prev", "failed")
 return 1

@@ -24,15 +24,15 @@ if delay > 0 then
   local due = now + delay
   redis.call("HSET", jobKey, "delay", delay)
   redis.call("ZADD", k.delayed, delayedScore(k.delayed, due), id)
-  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "delayed",
+  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "delayed",
              "jobId", id, "delay", due)
   if not pausedOrMaxed then addDelayMarker(k.marker, k.delayed) end
 else
   promoteDelayed(k, base, now, meta.maxEvents, pausedOrMaxed)
   local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
   pushReady(k.wait, k.prioritized, k.pc, priority, id, ARGV[9] == "1")
-  if not pausedOrMaxed then redis.call("ZADD", k.marker, 0, "0") end
-  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "waiting",
+  if not pausedOrMaxed then redis.call("ZADD", k.marker, "0", "0") end
+  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "waiting",
              "jobId", id, "prev", "active")
 end
 return {1}

@@ -6,6 +6,6 @@
 if redis.call("EXISTS", KEYS[1]) == 0 then return -1 end
 local meta = readMeta(KEYS[3])
 redis.call("HSET", KEYS[1], "progress", ARGV[2])
-redis.call("XADD", KEYS[2], "MAXLEN", "~", meta.maxEvents, "*", "event", "progress",
+redis.call("XADD", KEYS[2], "MAXLEN", "~", meta.maxEventsText, "*", "event", "progress",
            "jobId", ARGV[1], "data", ARGV[2])
 return 0

@@ -13,7 +13,7 @@ local function readMeta(metaKey)
     redis.call("HSET", metaKey, "opts.maxLenEvents", maxEvents)
   end
   return {paused = m[1], concurrency = tonumber(m[2]), max = tonumber(m[3]),
-          duration = tonumber(m[4]), maxEvents = maxEvents}
+          duration = tonumber(m[4]), maxEvents = maxEvents, maxEventsText = m[5] or "10000"}
 end
 
 -- "Paused or maxed": producers skip the "0" marker and fetches return nothing.
@@ -69,6 +69,9 @@ end
 
 -- Moves delayed jobs that are due (up to 1000) to wait/prioritized, emitting waiting prev=delayed.
 local function promoteDelayed(k, base, now, maxEvents, pausedOrMaxed)
+  -- Peek first: the common case (nothing due) costs one ZRANGE and no number formatting.
+  local first = redis.call("ZRANGE", k.delayed, "0", "0", "WITHSCORES")
+  if #first == 0 or tonumber(first[2]) >= (now + 1) * 4096 then return end
   local ids = redis.call("ZRANGEBYSCORE", k.delayed, 0, (now + 1) * 4096 - 1, "LIMIT", 0, 1000)
   if #ids == 0 then return end
   redis.call("ZREM", k.delayed, unpack(ids))
@@ -79,7 +82,7 @@ local function promoteDelayed(k, base, now, maxEvents, pausedOrMaxed)
     redis.call("XADD", k.events, "*", "event", "waiting", "jobId", id, "prev", "delayed")
     redis.call("HSET", jobKey, "delay", 0)
   end
-  if not pausedOrMaxed then redis.call("ZADD", k.marker, 0, "0") end
+  if not pausedOrMaxed then redis.call("ZADD", k.marker, "0", "0") end
 end
 
 -- Checks that the job exists and that `token` holds its lock, then releases the lock. Token
@@ -130,7 +133,9 @@ end
 
 -- Fetch ("moveToActive"): promote, rate limit, pop wait then prioritized, lock, mark active.
 -- Returns {id, hash, rateLimitPttl, nextDelayedMs, cancelRequested}; id "" when none.
-local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDuration, workerName)
+-- lockMs and nowText are the caller's ARGV strings (no number formatting on the hot path).
+local function fetchNextJob(k, meta, base, token, lockMs, nowText, limMax, limDuration, workerName)
+  local now = tonumber(nowText)
   local pausedOrMaxed = isPausedOrMaxed(meta, k.active)
   promoteDelayed(k, base, now, meta.maxEvents, pausedOrMaxed)
   local maxJobs = meta.max or limMax
@@ -174,7 +179,7 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
     end
   end
   if token ~= "0" then redis.call("SET", jobKey .. ":lock", token, "PX", lockMs) end
-  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEvents, "*", "event", "active", "jobId", id,
+  redis.call("XADD", k.events, "MAXLEN", "~", meta.maxEventsText, "*", "event", "active", "jobId", id,
              "prev", "waiting")
   -- ats+1 and processedOn in one HSET; the hash returned is the one read before this write
   -- (the caller applies the same two updates to its copy).
@@ -187,11 +192,11 @@ local function fetchNextJob(k, meta, base, token, lockMs, now, limMax, limDurati
     if hash[i] == "cancelRequestedAt" then cancelled = 1 end
   end
   if workerName ~= "" then
-    redis.call("HSET", jobKey, "processedOn", now, "ats", ats, "pb", workerName)
+    redis.call("HSET", jobKey, "processedOn", nowText, "ats", ats, "pb", workerName)
   else
-    redis.call("HSET", jobKey, "processedOn", now, "ats", ats)
+    redis.call("HSET", jobKey, "processedOn", nowText, "ats", ats)
   end
-  redis.call("ZADD", k.marker, 0, "0")
+  redis.call("ZADD", k.marker, "0", "0")
   return {id, hash, 0, 0, cancelled}
 end
 
