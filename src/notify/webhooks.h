@@ -1,0 +1,112 @@
+// Webhooks (API.md "Webhooks"): when a job completes, fails for the last time or is cancelled,
+// the process that finalises it enqueues a delivery job on the BullMQ queue
+// `<QUEUE_NAME>-webhooks` (WebhookQueue), so pending deliveries survive restarts; a
+// WebhookDeliverer consumes that queue and POSTs the `{type, timestamp, data}` envelope to the
+// job's webhookUrl, signed per Standard Webhooks (webhook-id / webhook-timestamp /
+// webhook-signature). A non-2xx answer or a timeout (10 s) fails the attempt and the queue
+// retries it: 5 tries, 1 s × 2ⁿ apart, with the same webhook-id every time. Redirects are never
+// followed. A webhook failure never fails the render job.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "net/http_client.h"
+#include "obs/metrics.h"
+#include "queue/redis_options.h"
+
+namespace vg::queue {
+class Consumer;
+class Producer;
+}  // namespace vg::queue
+
+namespace vg::notify {
+
+// "v1,<base64 HMAC-SHA256(key, "<msg_id>.<timestamp_s>.<body>")>" where key is the base64
+// decoding of `secret_whsec` after its "whsec_" prefix (a secret without the prefix is decoded
+// whole). Returns "" when the secret is not valid base64 (config rejects such secrets).
+std::string SignStandardWebhook(std::string_view secret_whsec, std::string_view msg_id,
+                                int64_t timestamp_s, std::string_view body);
+
+// True when `secret` is "whsec_" followed by standard base64 of at least one byte.
+bool IsValidWebhookSecret(std::string_view secret);
+
+struct WebhookEvent {
+  std::string url;     // the job's webhookUrl (http/https)
+  std::string type;    // video.completed | video.failed | video.cancelled
+  std::string job_id;  // the render job's id
+  // {jobId, status, result | error, metadata}: the envelope's `data`.
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// The exact body POSTed: {"type":…, "timestamp":"<ISO-8601 of timestamp_ms>", "data":…}.
+std::string BuildWebhookBody(const WebhookEvent& event, int64_t timestamp_ms);
+
+// The webhooks queue of a render queue: same prefix, name "<name>-webhooks".
+queue::QueueName WebhookQueueName(const queue::QueueName& render_queue);
+
+// Producer side. Thread-safe (one shared connection, calls serialised). Does not connect until
+// the first Enqueue, so it can be built while Redis is down.
+class WebhookQueue {
+ public:
+  // `render_queue` is the render queue (QUEUE_PREFIX, QUEUE_NAME); deliveries go to
+  // WebhookQueueName(render_queue). `clock` is borrowed (null = system clock).
+  WebhookQueue(queue::RedisOptions redis, queue::QueueName render_queue,
+               const Clock* clock = nullptr);
+  ~WebhookQueue();
+  WebhookQueue(const WebhookQueue&) = delete;
+  WebhookQueue& operator=(const WebhookQueue&) = delete;
+
+  // Adds one delivery job (name "deliver", attempts 5, exponential backoff 1000 ms). The
+  // event's webhook-id ("msg_<hex>") and timestamp are fixed here, so every retry sends the
+  // same id and body. kInvalidArgument for an empty url or an unknown type;
+  // kQueueUnavailable while Redis is down.
+  Status Enqueue(const WebhookEvent& event);
+
+ private:
+  std::unique_ptr<queue::Producer> producer_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+};
+
+struct WebhookDelivererOptions {
+  int concurrency = 4;      // deliveries at once
+  int timeout_ms = 10000;   // per POST, connection included
+  int64_t lock_ms = 30000;  // queue lock (JOB_LOCK_MS)
+  int64_t stalled_interval_ms = 30000;
+  // Optional: rewrites an event's `data` just before each POST (e.g. to sign result URLs
+  // afresh, which are never stored in Redis). Called on delivery threads; must be thread-safe.
+  std::function<nlohmann::json(const nlohmann::json& data)> prepare_data;
+};
+
+// Consumer side: runs delivery jobs on its own threads (the queue consumer's). Thread-safe:
+// Start and Stop may be called from any thread (Stop is idempotent and joins the threads).
+class WebhookDeliverer {
+ public:
+  // `secret` is WEBHOOK_SECRET ("" = send unsigned). `http` (borrowed, must outlive this) does
+  // the POSTs; build it with allow_private_addresses = ALLOW_PRIVATE_URLS so private addresses
+  // are refused by default. `metrics` (borrowed, may be null) gets
+  // vidgen_webhook_deliveries_total{outcome="delivered|retry|failed"}.
+  WebhookDeliverer(queue::RedisOptions redis, queue::QueueName render_queue, std::string secret,
+                   net::HttpClient& http, obs::Metrics* metrics,
+                   WebhookDelivererOptions options = {}, const Clock* clock = nullptr);
+  ~WebhookDeliverer();  // Stop()
+  WebhookDeliverer(const WebhookDeliverer&) = delete;
+  WebhookDeliverer& operator=(const WebhookDeliverer&) = delete;
+
+  Status Start();
+  // Stops taking deliveries; running POSTs finish (at most timeout_ms). Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vg::notify

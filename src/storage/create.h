@@ -1,0 +1,19 @@
+// CreateBlobStore: the BlobStore the configuration asks for (ASSET_STORAGE_PROVIDER). Only
+// `local` exists for now; `s3` and `supabase` are kInvalidArgument "not available yet".
+#pragma once
+
+#include <memory>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "storage/blob_store.h"
+
+namespace vg::storage {
+
+// The store for `config` (LOCAL_STORAGE_DIR, PUBLIC_BASE_URL, URL_SIGNING_SECRET for local).
+// `clock` is borrowed and may be null (system clock). The caller owns the store.
+Result<std::unique_ptr<BlobStore>> CreateBlobStore(const config::Config& config,
+                                                   const Clock* clock = nullptr);
+
+}  // namespace vg::storage
