@@ -7,13 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "obs/log.h"
 #include "queue/consumer.h"
@@ -52,7 +51,8 @@ double RedisCpuUs(vg::testing::RedisClient& client) {
 }
 
 double Ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
 }
 
 Figures RunOurs(vg::testing::RedisServer& server, const std::string& queue_name, int jobs,
@@ -82,7 +82,8 @@ Figures RunOurs(vg::testing::RedisServer& server, const std::string& queue_name,
   cpu0 = RedisCpuUs(client);
   t0 = std::chrono::steady_clock::now();
   if (!consumer.Start().ok()) std::exit(1);
-  while (consumer.stats().completed < jobs) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  while (consumer.stats().completed < jobs)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   f.drain.ms = Ms(t0);
   f.drain.redis_cpu_us = RedisCpuUs(client) - cpu0;
   consumer.Close();
@@ -91,10 +92,10 @@ Figures RunOurs(vg::testing::RedisServer& server, const std::string& queue_name,
 
 bool RunBullmq(vg::testing::RedisServer& server, const std::string& queue_name, int jobs,
                int concurrency, Figures* f) {
-  auto [code, output] = vg::testing::RunProcess(
-      {"node", VG_BULLMQ_BENCH_SCRIPT, std::to_string(server.port()), queue_name,
-       std::to_string(jobs), std::to_string(concurrency)},
-      {{"NODE_PATH", VG_NODE_MODULES}}, 300000);
+  auto [code, output] =
+      vg::testing::RunProcess({"node", VG_BULLMQ_BENCH_SCRIPT, std::to_string(server.port()),
+                               queue_name, std::to_string(jobs), std::to_string(concurrency)},
+                              {{"NODE_PATH", VG_NODE_MODULES}}, 300000);
   if (code != 0) {
     std::fprintf(stderr, "bullmq bench failed (%d):\n%s\n", code, output.c_str());
     return false;
@@ -136,8 +137,8 @@ int main(int argc, char** argv) {
     for (int concurrency : concurrencies) {
       Figures ours = RunOurs(server, "bench-ours-" + std::to_string(n++), jobs, concurrency);
       Figures theirs;
-      bool have_theirs =
-          have_node && RunBullmq(server, "bench-bullmq-" + std::to_string(n++), jobs, concurrency, &theirs);
+      bool have_theirs = have_node && RunBullmq(server, "bench-bullmq-" + std::to_string(n++), jobs,
+                                                concurrency, &theirs);
       auto row = [&](const char* phase, const char* who, const Phase& p, const Phase* other) {
         double rate = jobs / (p.ms / 1000);
         std::printf("%-6s %-4d %-8s %10.0f %12.0f %14.1f", phase, concurrency, who, p.ms, rate,

@@ -2,13 +2,12 @@
 // renewal, cancel polling, stalled check), all over the embedded scripts.
 #include "queue/consumer.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <optional>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "obs/log.h"
 #include "queue/backoff.h"
@@ -81,10 +80,9 @@ class Consumer::Context final : public JobContext {
     const QueueKeys& k = consumer_->keys_;
     std::lock_guard lock(slot_->connection_mutex);
     VG_ASSIGN_OR_RETURN(Reply reply,
-                        slot_->connection->Eval(
-                            Script("update_progress"),
-                            {k.Job(entry_->id), k.Key("events"), k.Key("meta")},
-                            {entry_->id, SafeDump(progress)}));
+                        slot_->connection->Eval(Script("update_progress"),
+                                                {k.Job(entry_->id), k.Key("events"), k.Key("meta")},
+                                                {entry_->id, SafeDump(progress)}));
     if (reply.AsInteger() < 0) return internal::ScriptCodeStatus(-1, entry_->id);
     return Status::Ok();
   }
@@ -92,9 +90,9 @@ class Consumer::Context final : public JobContext {
   Status Log(std::string_view line) override {
     const QueueKeys& k = consumer_->keys_;
     std::lock_guard lock(slot_->connection_mutex);
-    VG_ASSIGN_OR_RETURN(Reply reply, slot_->connection->Eval(Script("add_log"),
-                                                             {k.Job(entry_->id), k.Logs(entry_->id)},
-                                                             {std::string(line), "0"}));
+    VG_ASSIGN_OR_RETURN(Reply reply, slot_->connection->Eval(
+                                         Script("add_log"), {k.Job(entry_->id), k.Logs(entry_->id)},
+                                         {std::string(line), "0"}));
     if (reply.AsInteger() < 0) return internal::ScriptCodeStatus(-1, entry_->id);
     return Status::Ok();
   }
@@ -105,8 +103,8 @@ class Consumer::Context final : public JobContext {
   std::shared_ptr<ActiveJob> entry_;
 };
 
-Consumer::Consumer(RedisOptions redis, QueueName queue, ConsumerOptions options,
-                   JobHandler handler, const Clock* clock)
+Consumer::Consumer(RedisOptions redis, QueueName queue, ConsumerOptions options, JobHandler handler,
+                   const Clock* clock)
     : keys_(queue),
       worker_keys_(keys_.WorkerKeys()),
       completed_keys_([this] {
@@ -157,8 +155,10 @@ Status Consumer::Start() {
   }
   keeper_ = std::thread([this] { KeeperLoop(); });
   obs::Log(obs::Level::kInfo, "queue.consumer_started",
-           {{"queue", queue_.name}, {"concurrency", options_.concurrency},
-            {"worker", options_.worker_name}, {"redis", redis_.Describe()}});
+           {{"queue", queue_.name},
+            {"concurrency", options_.concurrency},
+            {"worker", options_.worker_name},
+            {"redis", redis_.Describe()}});
   return Status::Ok();
 }
 
@@ -293,7 +293,8 @@ void Consumer::WaitForWork(Slot* slot, int64_t next_delayed_ms) {
     slot->blocking = true;
   }
   Result<Reply> reply = slot->connection->BlockingCommand(
-      {"BZPOPMIN", keys_.Key("marker"), fmt::format("{:.3f}", static_cast<double>(timeout_ms) / 1000)},
+      {"BZPOPMIN", keys_.Key("marker"),
+       fmt::format("{:.3f}", static_cast<double>(timeout_ms) / 1000)},
       timeout_ms);
   {
     std::lock_guard lock(slot->block_mutex);
@@ -313,8 +314,7 @@ std::unique_ptr<Consumer::FetchResult> Consumer::ProcessJob(Slot* slot, Job job,
   JobOutcome outcome;
   if (!job.malformed.empty()) {
     outcome = JobOutcome::Failed(
-        Error(ErrorCode::kInvalidArgument, "Malformed job: " + job.malformed + "."),
-        Retry::kNever);
+        Error(ErrorCode::kInvalidArgument, "Malformed job: " + job.malformed + "."), Retry::kNever);
   } else if (!job.deferred_failure.empty()) {
     outcome = JobOutcome::Failed(Error(ErrorCode::kInternal, job.deferred_failure), Retry::kNever);
   } else if (!cancel_requested) {
@@ -375,8 +375,8 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   }
 
   const char* script_name = kind == Kind::kRetry      ? "retry_job"
-                                   : kind == Kind::kHandBack ? "move_to_wait"
-                                                             : "move_to_finished";
+                            : kind == Kind::kHandBack ? "move_to_wait"
+                                                      : "move_to_finished";
   const std::vector<std::string>* keys = &worker_keys_;
   std::vector<std::string> args;
   int64_t backoff_ms = 0;
@@ -385,8 +385,9 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
     case Kind::kFail: {
       const bool complete = kind == Kind::kComplete;
       keys = complete ? &completed_keys_ : &failed_keys_;
-      KeepJobs keep = complete ? job.options.remove_on_complete.value_or(options_.remove_on_complete)
-                               : job.options.remove_on_fail.value_or(options_.remove_on_fail);
+      KeepJobs keep = complete
+                          ? job.options.remove_on_complete.value_or(options_.remove_on_complete)
+                          : job.options.remove_on_fail.value_or(options_.remove_on_fail);
       args = {keys_.Base(),
               job.id,
               slot->token,
@@ -412,8 +413,15 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
     case Kind::kRetry:
       backoff_ms = BackoffDelayMs(job.options.backoff, job.attempts_made,
                                   std::uniform_real_distribution<double>(0, 1)(slot->rng));
-      args = {keys_.Base(), job.id,     slot->token, std::to_string(now), std::to_string(backoff_ms),
-              reason,       stacktrace, error_code,  job.options.lifo ? "1" : "0"};
+      args = {keys_.Base(),
+              job.id,
+              slot->token,
+              std::to_string(now),
+              std::to_string(backoff_ms),
+              reason,
+              stacktrace,
+              error_code,
+              job.options.lifo ? "1" : "0"};
       break;
     case Kind::kHandBack:
       args = {keys_.Base(), job.id, slot->token};
@@ -421,8 +429,8 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   }
 
   // Redis may be restarting: keep trying while our lock can still be valid.
-  const auto give_up_at =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(options_.lock_ms, 10000));
+  const auto give_up_at = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(std::max<int64_t>(options_.lock_ms, 10000));
   int64_t wait_ms = 50;
   Result<Reply> reply = Error(ErrorCode::kQueueUnavailable, "not sent");
   while (true) {
@@ -460,13 +468,14 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
       ++failed_;
       if (cancelled) ++cancelled_;
       obs::Log(obs::Level::kInfo, "queue.job_failed",
-               {{"queue", queue_.name}, {"job", job.id}, {"reason", reason},
-                {"code", error_code}});
+               {{"queue", queue_.name}, {"job", job.id}, {"reason", reason}, {"code", error_code}});
       break;
     case Kind::kRetry:
       ++retried_;
       obs::Log(obs::Level::kInfo, "queue.job_retry",
-               {{"queue", queue_.name}, {"job", job.id}, {"reason", reason},
+               {{"queue", queue_.name},
+                {"job", job.id},
+                {"reason", reason},
                 {"backoff_ms", backoff_ms}});
       break;
     case Kind::kHandBack:
@@ -483,8 +492,8 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
 void Consumer::KeeperLoop() {
   NameThisThread("vg-queue-keep");
   RedisConnection connection(redis_, WorkerConnectionName(queue_, options_.worker_name));
-  const int64_t tick_ms = std::clamp<int64_t>(
-      std::min(options_.cancel_poll_ms, options_.lock_ms / 4), 5, 1000);
+  const int64_t tick_ms =
+      std::clamp<int64_t>(std::min(options_.cancel_poll_ms, options_.lock_ms / 4), 5, 1000);
   const int64_t renew_every_ms = std::max<int64_t>(options_.lock_ms / 4, 1);
   const int64_t stalled_every_ms = options_.stalled_interval_ms;
   auto last_renew = std::chrono::steady_clock::now();
@@ -514,8 +523,7 @@ void Consumer::KeeperLoop() {
           args.push_back(e->id);
           args.push_back(e->token);
         }
-        Result<Reply> lost =
-            connection.Eval(Script("extend_locks"), {keys_.Key("stalled")}, args);
+        Result<Reply> lost = connection.Eval(Script("extend_locks"), {keys_.Key("stalled")}, args);
         if (lost.ok()) {
           last_renew = now;
           std::lock_guard lock(mutex_);
@@ -538,10 +546,10 @@ void Consumer::KeeperLoop() {
     if (!last_stalled || now - *last_stalled >= std::chrono::milliseconds(stalled_every_ms)) {
       std::vector<std::string> keys = keys_.WorkerKeys();
       keys.push_back(keys_.Key("stalled-check"));
-      Result<Reply> recovered = connection.Eval(
-          Script("move_stalled_jobs"), keys,
-          {keys_.Base(), std::to_string(options_.max_stalled_count),
-           std::to_string(clock_->NowUnixMs()), std::to_string(stalled_every_ms)});
+      Result<Reply> recovered =
+          connection.Eval(Script("move_stalled_jobs"), keys,
+                          {keys_.Base(), std::to_string(options_.max_stalled_count),
+                           std::to_string(clock_->NowUnixMs()), std::to_string(stalled_every_ms)});
       if (recovered.ok()) {
         last_stalled = now;
         for (const Reply& id : recovered->elements) {

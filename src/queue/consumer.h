@@ -17,12 +17,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -107,8 +106,8 @@ struct ConsumerOptions {
 
 struct ConsumerStats {
   int64_t completed = 0;
-  int64_t failed = 0;     // final failures, including cancelled jobs
-  int64_t retried = 0;    // failed attempts that will run again
+  int64_t failed = 0;   // final failures, including cancelled jobs
+  int64_t retried = 0;  // failed attempts that will run again
   int64_t cancelled = 0;
   int64_t recovered_stalled = 0;  // jobs this consumer's stalled checks moved back to wait
   int64_t lost_locks = 0;         // finishes refused because the lock was gone or taken

@@ -24,20 +24,19 @@ EventsReader::EventsReader(RedisOptions redis, QueueName queue)
 EventsReader::~EventsReader() = default;
 
 Status EventsReader::Open() {
-  VG_ASSIGN_OR_RETURN(Reply last,
-                      connection_->Command({"XREVRANGE", keys_.Key("events"), "+", "-", "COUNT", "1"}));
+  VG_ASSIGN_OR_RETURN(
+      Reply last, connection_->Command({"XREVRANGE", keys_.Key("events"), "+", "-", "COUNT", "1"}));
   last_id_ = last.elements.empty() ? "0-0" : last.elements[0].elements[0].text;
   return Status::Ok();
 }
 
 Result<std::vector<QueueEvent>> EventsReader::Read(int64_t block_ms, int max_count) {
   if (last_id_.empty()) VG_RETURN_IF_ERROR(Open());
-  VG_ASSIGN_OR_RETURN(
-      Reply reply,
-      connection_->BlockingCommand({"XREAD", "COUNT", std::to_string(max_count), "BLOCK",
-                                    std::to_string(std::max<int64_t>(block_ms, 1)), "STREAMS",
-                                    keys_.Key("events"), last_id_},
-                                   block_ms));
+  VG_ASSIGN_OR_RETURN(Reply reply, connection_->BlockingCommand(
+                                       {"XREAD", "COUNT", std::to_string(max_count), "BLOCK",
+                                        std::to_string(std::max<int64_t>(block_ms, 1)), "STREAMS",
+                                        keys_.Key("events"), last_id_},
+                                       block_ms));
   std::vector<QueueEvent> events;
   if (reply.IsNil() || reply.elements.empty()) return events;
   // [[stream, [[id, [k, v, ...]], ...]]]

@@ -33,22 +33,30 @@ int64_t JsonInt(const nlohmann::json& value, int64_t fallback) {
 
 std::string_view JobStateName(JobState state) {
   switch (state) {
-    case JobState::kWaiting: return "waiting";
-    case JobState::kPrioritized: return "prioritized";
-    case JobState::kDelayed: return "delayed";
-    case JobState::kActive: return "active";
-    case JobState::kCompleted: return "completed";
-    case JobState::kFailed: return "failed";
-    case JobState::kWaitingChildren: return "waiting-children";
-    case JobState::kUnknown: return "unknown";
+    case JobState::kWaiting:
+      return "waiting";
+    case JobState::kPrioritized:
+      return "prioritized";
+    case JobState::kDelayed:
+      return "delayed";
+    case JobState::kActive:
+      return "active";
+    case JobState::kCompleted:
+      return "completed";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kWaitingChildren:
+      return "waiting-children";
+    case JobState::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
 
 JobState ParseJobState(std::string_view name) {
-  for (JobState s : {JobState::kWaiting, JobState::kPrioritized, JobState::kDelayed,
-                     JobState::kActive, JobState::kCompleted, JobState::kFailed,
-                     JobState::kWaitingChildren}) {
+  for (JobState s :
+       {JobState::kWaiting, JobState::kPrioritized, JobState::kDelayed, JobState::kActive,
+        JobState::kCompleted, JobState::kFailed, JobState::kWaitingChildren}) {
     if (JobStateName(s) == name) return s;
   }
   if (name == "wait") return JobState::kWaiting;
@@ -76,9 +84,8 @@ nlohmann::json JobOptionsToJson(const JobOptions& o) {
   nlohmann::json opts = nlohmann::json::object();
   opts["attempts"] = o.attempts;
   if (o.backoff.type != Backoff::Type::kNone) {
-    nlohmann::json b = {
-        {"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
-        {"delay", o.backoff.delay_ms}};
+    nlohmann::json b = {{"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
+                        {"delay", o.backoff.delay_ms}};
     if (o.backoff.jitter > 0) b["jitter"] = o.backoff.jitter;
     opts["backoff"] = b;
   }
@@ -132,8 +139,7 @@ JobOptions JobOptionsFromJson(const nlohmann::json& opts) {
 Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::string>>& fields) {
   Job job;
   job.id = std::move(id);
-  auto parse_json = [&job](std::string_view field, const std::string& text,
-                           nlohmann::json* out) {
+  auto parse_json = [&job](std::string_view field, const std::string& text, nlohmann::json* out) {
     *out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (out->is_discarded()) {
       *out = nullptr;
@@ -143,16 +149,22 @@ Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::st
   };
   bool have_atm = false;
   for (const auto& [field, value] : fields) {
-    if (field == "name") job.name = value;
-    else if (field == "data") parse_json("data", value, &job.data);
-    else if (field == "opts") parse_json("opts", value, &job.opts);
-    else if (field == "progress") parse_json("progress", value, &job.progress);
+    if (field == "name")
+      job.name = value;
+    else if (field == "data")
+      parse_json("data", value, &job.data);
+    else if (field == "opts")
+      parse_json("opts", value, &job.opts);
+    else if (field == "progress")
+      parse_json("progress", value, &job.progress);
     else if (field == "returnvalue") {
       // Node tolerates a bad returnvalue (reads it as undefined); so do we.
       job.returnvalue = nlohmann::json::parse(value, nullptr, false);
       if (job.returnvalue.is_discarded()) job.returnvalue = nullptr;
-    } else if (field == "failedReason") job.failed_reason = value;
-    else if (field == "errorCode") job.error_code = value;
+    } else if (field == "failedReason")
+      job.failed_reason = value;
+    else if (field == "errorCode")
+      job.error_code = value;
     else if (field == "stacktrace") {
       auto trace = nlohmann::json::parse(value, nullptr, false);
       if (trace.is_array()) {
@@ -163,17 +175,28 @@ Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::st
     } else if (field == "atm") {
       job.attempts_made = ToInt(value);
       have_atm = true;
-    } else if (field == "attemptsMade" && !have_atm) job.attempts_made = ToInt(value);
-    else if (field == "ats") job.attempts_started = ToInt(value);
-    else if (field == "stc") job.stalled_count = ToInt(value);
-    else if (field == "timestamp") job.timestamp_ms = ToInt(value);
-    else if (field == "delay") job.delay_ms = ToInt(value);
-    else if (field == "priority") job.priority = static_cast<int>(ToInt(value));
-    else if (field == "processedOn") job.processed_on_ms = ToInt(value);
-    else if (field == "finishedOn") job.finished_on_ms = ToInt(value);
-    else if (field == "cancelledAt") job.cancelled_at_ms = ToInt(value);
-    else if (field == "pb") job.processed_by = value;
-    else if (field == "defa") job.deferred_failure = value;
+    } else if (field == "attemptsMade" && !have_atm)
+      job.attempts_made = ToInt(value);
+    else if (field == "ats")
+      job.attempts_started = ToInt(value);
+    else if (field == "stc")
+      job.stalled_count = ToInt(value);
+    else if (field == "timestamp")
+      job.timestamp_ms = ToInt(value);
+    else if (field == "delay")
+      job.delay_ms = ToInt(value);
+    else if (field == "priority")
+      job.priority = static_cast<int>(ToInt(value));
+    else if (field == "processedOn")
+      job.processed_on_ms = ToInt(value);
+    else if (field == "finishedOn")
+      job.finished_on_ms = ToInt(value);
+    else if (field == "cancelledAt")
+      job.cancelled_at_ms = ToInt(value);
+    else if (field == "pb")
+      job.processed_by = value;
+    else if (field == "defa")
+      job.deferred_failure = value;
   }
   if (job.opts.is_null() && job.malformed.find("opts") == std::string::npos) {
     job.opts = nlohmann::json::object();

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace vg::queue {
 
@@ -37,9 +36,9 @@ struct Backoff {
 
 // removeOnComplete / removeOnFail: which finished jobs to keep.
 struct KeepJobs {
-  int64_t count = -1;        // newest N kept; -1 = all; 0 = delete at once (BullMQ's `true`)
-  int64_t age_seconds = 0;   // 0 = no age limit
-  int64_t limit = 1000;      // most removals by age per finish
+  int64_t count = -1;       // newest N kept; -1 = all; 0 = delete at once (BullMQ's `true`)
+  int64_t age_seconds = 0;  // 0 = no age limit
+  int64_t limit = 1000;     // most removals by age per finish
   static KeepJobs All() { return {}; }
   static KeepJobs None() { return {0, 0, 1000}; }
 };
@@ -74,7 +73,7 @@ struct Job {
   nlohmann::json progress;     // null until reported
   nlohmann::json returnvalue;  // null unless completed
   std::string failed_reason;
-  std::string error_code;     // vidgen's `errorCode` field ("" if none)
+  std::string error_code;  // vidgen's `errorCode` field ("" if none)
   std::vector<std::string> stacktrace;
   int64_t attempts_made = 0;     // atm
   int64_t attempts_started = 0;  // ats
@@ -82,10 +81,10 @@ struct Job {
   int64_t timestamp_ms = 0;
   int64_t delay_ms = 0;
   int priority = 0;
-  int64_t processed_on_ms = 0;  // 0 = never started
-  int64_t finished_on_ms = 0;   // 0 = not finished
-  int64_t cancelled_at_ms = 0;  // 0 = not cancelled
-  std::string processed_by;     // `pb`
+  int64_t processed_on_ms = 0;   // 0 = never started
+  int64_t finished_on_ms = 0;    // 0 = not finished
+  int64_t cancelled_at_ms = 0;   // 0 = not cancelled
+  std::string processed_by;      // `pb`
   std::string deferred_failure;  // `defa`
   // Fields holding text that is not valid JSON, e.g. "data: parse error at byte 1". A foreign
   // producer can write such hashes; a consumer fails them instead of running them.

@@ -1,9 +1,9 @@
 // Producer: job creation and the client-side reads and transitions, over the embedded scripts.
 #include "queue/producer.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "queue/redis_connection.h"
 #include "queue/scripts.h"
@@ -22,7 +22,8 @@ constexpr size_t kCallsPerPipeline = 20;  // script calls per round trip
 
 Status ValidateCustomJobId(std::string_view id) {
   if (id.empty() || id == "0" || id.starts_with("0:")) {
-    return Error(ErrorCode::kInvalidArgument, "A custom job id must not be empty, 0 or start with 0:.");
+    return Error(ErrorCode::kInvalidArgument,
+                 "A custom job id must not be empty, 0 or start with 0:.");
   }
   if (id.find(':') != std::string_view::npos) {
     return Error(ErrorCode::kInvalidArgument, "A custom job id must not contain ':'.");
@@ -69,9 +70,9 @@ Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs
     args.push_back(o.lifo ? "1" : "0");
   }
   const std::vector<std::string> keys = {
-      keys_.Key("wait"),   keys_.Key("active"), keys_.Key("prioritized"),
+      keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
       keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
-      keys_.Key("meta"),   keys_.Key("pc"),     keys_.Key("id")};
+      keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
   std::vector<AddResult> results;
   results.reserve(jobs.size());
   std::lock_guard lock(mutex_);
@@ -182,12 +183,12 @@ Status Producer::Remove(std::string_view id) {
   std::lock_guard lock(mutex_);
   VG_ASSIGN_OR_RETURN(
       Reply reply,
-      connection_->Eval(Script("remove_job"),
-                        {keys_.Key("completed"), keys_.Key("waiting-children"),
-                         keys_.Key("delayed"), keys_.Key("failed"), keys_.Key("prioritized"),
-                         keys_.Key("wait"), keys_.Key("paused"), keys_.Key("active"),
-                         keys_.Key("events"), keys_.Key("meta")},
-                        {keys_.Base(), std::string(id)}));
+      connection_->Eval(
+          Script("remove_job"),
+          {keys_.Key("completed"), keys_.Key("waiting-children"), keys_.Key("delayed"),
+           keys_.Key("failed"), keys_.Key("prioritized"), keys_.Key("wait"), keys_.Key("paused"),
+           keys_.Key("active"), keys_.Key("events"), keys_.Key("meta")},
+          {keys_.Base(), std::string(id)}));
   switch (reply.AsInteger()) {
     case 1:
       return Status::Ok();
@@ -250,13 +251,12 @@ Result<CancelOutcome> Producer::Cancel(std::string_view id) {
 
 Status Producer::Retry(std::string_view id) {
   std::lock_guard lock(mutex_);
-  VG_ASSIGN_OR_RETURN(
-      Reply reply,
-      connection_->Eval(Script("reprocess_job"),
-                        {keys_.Key("wait"), keys_.Key("active"), keys_.Key("prioritized"),
-                         keys_.Key("events"), keys_.Key("failed"), keys_.Key("meta"),
-                         keys_.Key("marker"), keys_.Key("pc")},
-                        {keys_.Base(), std::string(id)}));
+  VG_ASSIGN_OR_RETURN(Reply reply, connection_->Eval(Script("reprocess_job"),
+                                                     {keys_.Key("wait"), keys_.Key("active"),
+                                                      keys_.Key("prioritized"), keys_.Key("events"),
+                                                      keys_.Key("failed"), keys_.Key("meta"),
+                                                      keys_.Key("marker"), keys_.Key("pc")},
+                                                     {keys_.Base(), std::string(id)}));
   switch (reply.AsInteger()) {
     case 1:
       return Status::Ok();
@@ -270,9 +270,9 @@ Status Producer::Retry(std::string_view id) {
 
 Status Producer::AddLog(std::string_view id, std::string_view line) {
   std::lock_guard lock(mutex_);
-  VG_ASSIGN_OR_RETURN(Reply reply, connection_->Eval(Script("add_log"),
-                                                     {keys_.Job(id), keys_.Logs(id)},
-                                                     {std::string(line), "0"}));
+  VG_ASSIGN_OR_RETURN(Reply reply,
+                      connection_->Eval(Script("add_log"), {keys_.Job(id), keys_.Logs(id)},
+                                        {std::string(line), "0"}));
   if (reply.AsInteger() < 0) {
     return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
   }

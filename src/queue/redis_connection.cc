@@ -1,6 +1,7 @@
 // hiredis adapter: the only file of the queue module that includes hiredis.
 #include "queue/redis_connection.h"
 
+#include <fmt/format.h>
 #include <hiredis/hiredis.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -8,8 +9,6 @@
 #include <algorithm>
 #include <charconv>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "obs/log.h"
 #include "queue/lua_scripts.h"
@@ -136,11 +135,10 @@ Status RedisConnection::EnsureConnected() {
     if (reply->type == Reply::Type::kError) {
       std::string text = reply->text;
       static_cast<void>(ConnectionLost("setup"));
-      if (text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") ||
-          text.starts_with("ERR")) {
-        return Error(ErrorCode::kQueueUnavailable,
-                     fmt::format("Redis at {} refused the connection setup: {}",
-                                 options_.Describe(), text));
+      if (text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") || text.starts_with("ERR")) {
+        return Error(
+            ErrorCode::kQueueUnavailable,
+            fmt::format("Redis at {} refused the connection setup: {}", options_.Describe(), text));
       }
       return fail(text);
     }

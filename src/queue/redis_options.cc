@@ -1,9 +1,9 @@
 // Parsing of redis:// URLs into RedisOptions.
 #include "queue/redis_options.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace vg::queue {
 namespace {
@@ -38,8 +38,9 @@ std::string RedisOptions::Describe() const { return fmt::format("{}:{}/{}", host
 Result<RedisOptions> ParseRedisUrl(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
   if (url.substr(0, kScheme.size()) != kScheme) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "The Redis URL must start with redis:// (TLS and Sentinel are not supported yet).");
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "The Redis URL must start with redis:// (TLS and Sentinel are not supported yet).");
   }
   RedisOptions options;
   std::string_view rest = url.substr(kScheme.size());

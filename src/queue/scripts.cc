@@ -29,7 +29,8 @@ Status ScriptCodeStatus(int64_t code, std::string_view job_id) {
     case -2:
       return Error(ErrorCode::kInternal, fmt::format("Missing lock for job {}.", job_id));
     case -3:
-      return Error(ErrorCode::kInternal, fmt::format("Job {} is not in the expected state.", job_id));
+      return Error(ErrorCode::kInternal,
+                   fmt::format("Job {} is not in the expected state.", job_id));
     case -6:
       return Error(ErrorCode::kInternal,
                    fmt::format("Lock mismatch for job {}: another worker holds it.", job_id));

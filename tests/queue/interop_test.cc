@@ -67,16 +67,17 @@ class InteropTest : public RedisSuite {
 TEST_F(InteropTest, NodeProducerCppConsumerNodeQueueEventsSeeOurResults) {
   const std::string q = queue().name;
   auto events = StartPeer({"events", q, "5"});
-  ASSERT_TRUE(WaitFor([&] { return events->output().find("\"ready\"") != std::string::npos; }, 15000))
+  ASSERT_TRUE(
+      WaitFor([&] { return events->output().find("\"ready\"") != std::string::npos; }, 15000))
       << events->output();
-  std::vector<Json> added = Peer(
-      {"add", q,
-       Json::array({{{"name", "a"}, {"data", {{"i", 1}}}},
-                    {{"name", "lifo"}, {"data", {{"i", 2}}}, {"opts", {{"lifo", true}}}},
-                    {{"name", "p"}, {"data", {{"i", 3}}}, {"opts", {{"priority", 3}}}},
-                    {{"name", "d"}, {"data", {{"i", 4}}}, {"opts", {{"delay", 500}}}},
-                    {{"name", "c"}, {"data", {{"i", 5}}}, {"opts", {{"jobId", "custom-1"}}}}})
-           .dump()});
+  std::vector<Json> added =
+      Peer({"add", q,
+            Json::array({{{"name", "a"}, {"data", {{"i", 1}}}},
+                         {{"name", "lifo"}, {"data", {{"i", 2}}}, {"opts", {{"lifo", true}}}},
+                         {{"name", "p"}, {"data", {{"i", 3}}}, {"opts", {{"priority", 3}}}},
+                         {{"name", "d"}, {"data", {{"i", 4}}}, {"opts", {{"delay", 500}}}},
+                         {{"name", "c"}, {"data", {{"i", 5}}}, {"opts", {{"jobId", "custom-1"}}}}})
+                .dump()});
   ASSERT_EQ(added.size(), 1u);
   EXPECT_EQ(added[0]["ids"], Json::array({"1", "2", "3", "4", "custom-1"}));
 
@@ -252,7 +253,8 @@ TEST_F(InteropTest, BullBoardListsOurJobsInTheirStates) {
   std::atomic<bool> release{false};
   std::atomic<bool> holding{false};
   Consumer consumer(redis(), queue(), Options(), [&](const Job& job, JobContext& context) {
-    if (job.name == "bad") return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "encoder exploded"));
+    if (job.name == "bad")
+      return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "encoder exploded"));
     if (job.name == "hold") {
       EXPECT_TRUE(context.ReportProgress(10).ok());
       EXPECT_TRUE(context.Log("fetching assets").ok());
@@ -266,7 +268,8 @@ TEST_F(InteropTest, BullBoardListsOurJobsInTheirStates) {
   ASSERT_TRUE(consumer.Start().ok());
   ASSERT_EQ(producer.Add("done", Json{{"n", 1}})->id, "1");
   ASSERT_EQ(producer.Add("bad", Json{{"n", 2}})->id, "2");
-  ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }));
   ASSERT_EQ(producer.Add("hold", Json{{"n", 3}})->id, "3");
   ASSERT_TRUE(WaitFor([&] { return holding.load(); }));
   JobOptions delayed, prio;

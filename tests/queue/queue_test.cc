@@ -123,7 +123,7 @@ TEST_F(QueueTest, ListsNewestFirstWithPagingRemovesAndPauses) {
   EXPECT_EQ(c.Int({"EXISTS", Key("marker")}), 0);
   ASSERT_TRUE(producer.Add("j", Json::object()).ok());
   EXPECT_EQ(c.Int({"EXISTS", Key("marker")}), 0);  // paused: no marker
-  EXPECT_EQ(c.Int({"LLEN", Key("wait")}), 5);       // 6.x: jobs stay in wait
+  EXPECT_EQ(c.Int({"LLEN", Key("wait")}), 5);      // 6.x: jobs stay in wait
   ASSERT_TRUE(producer.Resume().ok());
   EXPECT_FALSE(*producer.IsPaused());
   EXPECT_EQ(c.Get({"ZSCORE", Key("marker"), "0"}), "0");
@@ -136,13 +136,13 @@ TEST_F(QueueTest, ConsumerRunsJobsInBullMqOrderAndRecordsTheFinish) {
   p1.priority = 1;
   p2.priority = 2;
   delayed.delay_ms = 400;
-  ASSERT_TRUE(producer.Add("a", Json::object(), plain).ok());        // 1
-  ASSERT_TRUE(producer.Add("d", Json::object(), delayed).ok());      // 2
-  ASSERT_TRUE(producer.Add("b", Json::object(), plain).ok());        // 3
-  ASSERT_TRUE(producer.Add("p2", Json::object(), p2).ok());          // 4
-  ASSERT_TRUE(producer.Add("p1", Json::object(), p1).ok());          // 5
-  ASSERT_TRUE(producer.Add("lifo", Json::object(), lifo).ok());      // 6
-  ASSERT_TRUE(producer.Add("p1b", Json::object(), p1).ok());         // 7
+  ASSERT_TRUE(producer.Add("a", Json::object(), plain).ok());    // 1
+  ASSERT_TRUE(producer.Add("d", Json::object(), delayed).ok());  // 2
+  ASSERT_TRUE(producer.Add("b", Json::object(), plain).ok());    // 3
+  ASSERT_TRUE(producer.Add("p2", Json::object(), p2).ok());      // 4
+  ASSERT_TRUE(producer.Add("p1", Json::object(), p1).ok());      // 5
+  ASSERT_TRUE(producer.Add("lifo", Json::object(), lifo).ok());  // 6
+  ASSERT_TRUE(producer.Add("p1b", Json::object(), p1).ok());     // 7
 
   std::mutex mutex;
   std::vector<std::string> order;
@@ -195,7 +195,8 @@ TEST_F(QueueTest, RetriesWithExponentialBackoffThenSucceeds) {
     std::lock_guard lock(mutex);
     starts.push_back(NowMs());
     if (job.attempts_made < 2) {
-      return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "boom " + std::to_string(job.attempts_made)));
+      return JobOutcome::Failed(
+          Error(ErrorCode::kRenderFailed, "boom " + std::to_string(job.attempts_made)));
     }
     return JobOutcome::Completed("done");
   });
@@ -272,8 +273,8 @@ TEST_F(QueueTest, ExhaustedAndUnrecoverableFailuresEndFailed) {
 TEST_F(QueueTest, MalformedJobDataFailsThatJobAndTheConsumerCarriesOn) {
   auto& c = client();
   // A foreign producer writes a job whose data is not JSON.
-  c.Command({"HSET", Key("bad-1"), "name", "render", "data", "{not json", "opts", "{}",
-             "timestamp", std::to_string(NowMs()), "delay", "0", "priority", "0"});
+  c.Command({"HSET", Key("bad-1"), "name", "render", "data", "{not json", "opts", "{}", "timestamp",
+             std::to_string(NowMs()), "delay", "0", "priority", "0"});
   c.Command({"LPUSH", Key("wait"), "bad-1"});
   c.Command({"LPUSH", Key("wait"), "ghost"});  // an id with no hash at all
   Producer producer(redis(), queue());
@@ -284,7 +285,8 @@ TEST_F(QueueTest, MalformedJobDataFailsThatJobAndTheConsumerCarriesOn) {
     return JobOutcome::Completed();
   });
   ASSERT_TRUE(consumer.Start().ok());
-  ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }));
   consumer.Close();
   EXPECT_EQ(ran, 1);
   Result<Job> bad = producer.GetJob("bad-1");
@@ -424,8 +426,8 @@ TEST_F(QueueTest, EventsReaderFollowsALifecycleFromNow) {
     return !returnvalue.empty();
   }));
   consumer.Close();
-  std::vector<std::string> expected_prefix = {"added", "waiting", "active", "progress", "progress",
-                                              "completed"};
+  std::vector<std::string> expected_prefix = {"added",    "waiting",  "active",
+                                              "progress", "progress", "completed"};
   ASSERT_GE(seen.size(), expected_prefix.size());
   EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + 6), expected_prefix);
   EXPECT_EQ(progress_data, "50");
@@ -444,7 +446,8 @@ TEST_F(QueueTest, ConcurrencyRunsNJobsAtOnce) {
   Consumer consumer(redis(), queue(), options, [&](const Job&, JobContext&) {
     int now = ++running;
     int expected = peak.load();
-    while (now > expected && !peak.compare_exchange_weak(expected, now)) {}
+    while (now > expected && !peak.compare_exchange_weak(expected, now)) {
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     --running;
     return JobOutcome::Completed();
@@ -500,7 +503,8 @@ TEST_F(QueueTest, DeadWorkersJobIsRecoveredAfterTheStalledInterval) {
     return JobOutcome::Completed();
   });
   ASSERT_TRUE(consumer.Start().ok());
-  ASSERT_TRUE(WaitFor([&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }, 5000));
+  ASSERT_TRUE(WaitFor(
+      [&] { return consumer.stats().completed == 1 && consumer.stats().failed == 1; }, 5000));
   consumer.Close();
   EXPECT_EQ(runs, 1);
   Result<Job> orphan = producer.GetJob("1");

@@ -53,11 +53,10 @@ class RedisSuite : public ::testing::Test {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     return {"bull", std::string(info->test_suite_name()) + "-" + info->name()};
   }
-  std::string Key(const std::string& suffix) const {
-    return "bull:" + queue().name + ":" + suffix;
-  }
+  std::string Key(const std::string& suffix) const { return "bull:" + queue().name + ":" + suffix; }
   vg::testing::RedisClient& client() {
-    if (!client_) client_ = std::make_unique<vg::testing::RedisClient>(server_->host(), server_->port());
+    if (!client_)
+      client_ = std::make_unique<vg::testing::RedisClient>(server_->host(), server_->port());
     return *client_;
   }
 

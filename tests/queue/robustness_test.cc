@@ -88,9 +88,11 @@ TEST_F(RobustnessTest, KilledNodeWorkersJobIsRecoveredByOurConsumer) {
       << "Run `npm ci` in tests/node: " << VG_NODE_MODULES << " is missing bullmq.";
   Producer producer(redis(), queue());
   ASSERT_TRUE(producer.Add("render", Json{{"n", 1}}).ok());
-  Subprocess node({"node", VG_PEER_SCRIPT, "hang", queue().name, "1000"},
-                  {{"NODE_PATH", VG_NODE_MODULES}, {"REDIS_PORT", std::to_string(server().port())}});
-  ASSERT_TRUE(WaitFor([&] { return node.output().find("\"process\"") != std::string::npos; }, 15000))
+  Subprocess node(
+      {"node", VG_PEER_SCRIPT, "hang", queue().name, "1000"},
+      {{"NODE_PATH", VG_NODE_MODULES}, {"REDIS_PORT", std::to_string(server().port())}});
+  ASSERT_TRUE(
+      WaitFor([&] { return node.output().find("\"process\"") != std::string::npos; }, 15000))
       << node.output();
   node.Kill(SIGKILL);
   node.Wait(5000);
@@ -122,7 +124,8 @@ TEST_F(RobustnessTest, RateLimitHoldsAcrossTwoConsumerProcesses) {
   EXPECT_EQ(a->Wait(5000), 0);
   EXPECT_EQ(b->Wait(5000), 0);
   std::vector<int64_t> starts;
-  for (int id = 1; id <= 6; ++id) starts.push_back(producer.GetJob(std::to_string(id))->processed_on_ms);
+  for (int id = 1; id <= 6; ++id)
+    starts.push_back(producer.GetJob(std::to_string(id))->processed_on_ms);
   std::sort(starts.begin(), starts.end());
   // At most 2 starts per 1000 ms window, whichever process fetched.
   EXPECT_GE(starts[2] - starts[0], 900);
@@ -197,14 +200,16 @@ TEST_F(RobustnessTest, EventsReaderResumesAfterARestart) {
   ASSERT_TRUE(reader.Open().ok());
   ASSERT_TRUE(producer.Add("before", Json::object()).ok());
   auto saw_added = [&](const std::string& id) {
-    return WaitFor([&] {
-      Result<std::vector<QueueEvent>> events = reader.Read(100);
-      if (!events.ok()) return false;  // Redis away: the next Read reconnects
-      for (const auto& e : *events) {
-        if (e.name == "added" && e.job_id == id) return true;
-      }
-      return false;
-    }, 15000);
+    return WaitFor(
+        [&] {
+          Result<std::vector<QueueEvent>> events = reader.Read(100);
+          if (!events.ok()) return false;  // Redis away: the next Read reconnects
+          for (const auto& e : *events) {
+            if (e.name == "added" && e.job_id == id) return true;
+          }
+          return false;
+        },
+        15000);
   };
   ASSERT_TRUE(saw_added("1"));
   server().Kill();

@@ -92,14 +92,22 @@ std::string RedisServer::url() const { return "redis://127.0.0.1:" + std::to_str
 
 void RedisServer::Launch() {
   std::vector<std::string> args = {"redis-server",
-                                   "--port", std::to_string(port_),
-                                   "--bind", "127.0.0.1",
-                                   "--dir", dir_,
-                                   "--save", "",
-                                   "--appendonly", options_.append_only ? "yes" : "no",
-                                   "--appendfsync", options_.appendfsync,
-                                   "--logfile", dir_ + "/redis.log",
-                                   "--daemonize", "no"};
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   options_.append_only ? "yes" : "no",
+                                   "--appendfsync",
+                                   options_.appendfsync,
+                                   "--logfile",
+                                   dir_ + "/redis.log",
+                                   "--daemonize",
+                                   "no"};
   pid_t pid = ::fork();
   if (pid < 0) Fatal("fork failed");
   if (pid == 0) {
