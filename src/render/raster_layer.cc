@@ -1,6 +1,8 @@
 // Cached-bitmap drawing shared by the layers.
 #include "render/raster_layer.h"
 
+#include "render/fast_blit.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -8,16 +10,16 @@ namespace vg::render {
 
 RasterLayer::RasterLayer(assets::Bitmap bitmap, double pixel_scale, double origin_x,
                          double origin_y, BoxSize box)
-    : bitmap_(std::move(bitmap)),
-      pixel_scale_(pixel_scale),
-      origin_x_(origin_x),
-      origin_y_(origin_y),
-      box_(box) {
-  if (!bitmap_.empty()) surface_ = WrapBitmap(bitmap_);
+    : pixel_scale_(pixel_scale), origin_x_(origin_x), origin_y_(origin_y), box_(box) {
+  if (!bitmap.empty()) {
+    padded_ = PadForSampling(bitmap);
+    surface_ = WrapBitmap(padded_);
+  }
 }
 
 bool RasterLayer::Draw(cairo_t* cr, const ClipState&, double alpha) const {
-  if (surface_) PaintBitmap(cr, surface_.get(), pixel_scale_, origin_x_, origin_y_, alpha);
+  if (!surface_) return true;
+  if (!TryFastScaledPaint(cr, padded_, pixel_scale_, origin_x_, origin_y_, alpha)) PaintBitmap(cr, surface_.get(), pixel_scale_, origin_x_ + 1, origin_y_ + 1, alpha);
   return true;
 }
 

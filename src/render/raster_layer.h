@@ -20,8 +20,8 @@ class RasterLayer : public Layer {
   bool Draw(cairo_t* cr, const ClipState& state, double alpha) const override;
 
  private:
-  assets::Bitmap bitmap_;
-  SurfacePtr surface_;
+  assets::Bitmap padded_;  // the bitmap with a transparent 1-px border (fast_blit.h)
+  SurfacePtr surface_;     // over padded_
   double pixel_scale_, origin_x_, origin_y_;
   BoxSize box_;
 };
