@@ -22,6 +22,7 @@ struct RedisSettings {
   bool configured = false;  // REDIS_URL or REDIS_HOST set; `serve` starts its own when false
   std::string host = "127.0.0.1";
   int port = 6379;
+  std::string username;  // ACL user from REDIS_URL; empty = "default"
   std::string password;  // secret
   int db = 0;
 };
@@ -66,10 +67,10 @@ struct Config {
   S3Settings s3;
   SupabaseSettings supabase;
   int64_t signed_url_ttl_s = 86400;
-  std::string templates_dir;  // default $DATA_DIR/templates
-  std::string webhook_secret;  // secret, "whsec_<base64>"; empty = unsigned (warned)
-  std::string jwt_secret;      // secret
-  std::string jwt_jwks;        // a JWKS file path or URL
+  std::string templates_dir;          // default $DATA_DIR/templates
+  std::string webhook_secret;         // secret, "whsec_<base64>"; empty = unsigned (warned)
+  std::string jwt_secret;             // secret
+  std::string jwt_jwks;               // a JWKS file path or URL
   std::vector<std::string> api_keys;  // secrets (API_KEYS or API_KEYS_FILE)
   int api_rate_limit_per_min = 120;   // 0 = no limit
   bool trust_proxy = false;
