@@ -12,6 +12,7 @@ class ColorLayer final : public Layer {
  public:
   ColorLayer(tmpl::Color color, BoxSize box) : color_(color), box_(box) {}
   BoxSize Box(const ClipState&) const override { return box_; }
+  bool CoversBoxOpaquely() const override { return color_.a >= 1; }
   bool Draw(cairo_t* cr, const ClipState& s, double alpha) const override {
     SetSourceColor(cr, s.color.value_or(color_), alpha);
     cairo_rectangle(cr, 0, 0, box_.width, box_.height);

@@ -57,17 +57,55 @@ void PaintBlurredGroup(cairo_t* cr, double sigma, double alpha) {
 Canvas::Canvas(int width, int height)
     : bitmap_(assets::Bitmap::Allocate(width, height)), surface_(WrapBitmap(bitmap_)) {}
 
+namespace {
+
+// True when the clip, drawn at this state, paints exactly the whole frame opaquely (a
+// full-frame background or photo that does not move or fade), so nothing under it shows.
+bool CoversFrame(const Timeline& timeline, const TimelineClip& tc, const ClipState& s) {
+  if (!tc.layer->CoversBoxOpaquely() || s.opacity < 1 || s.blur > 0 || s.rotation_deg != 0 ||
+      s.scale_x != 1 || s.scale_y != 1 || s.visible_left > 0 || s.visible_right < 1) {
+    return false;
+  }
+  const BoxSize box = tc.layer->Box(s);
+  double fx, fy;
+  AnchorFractions(tc.clip->visual.anchor, &fx, &fy);
+  return box.width == timeline.width() && box.height == timeline.height() &&
+         s.x - fx * box.width == 0 && s.y - fy * box.height == 0;
+}
+
+}  // namespace
+
 void RenderFrame(const Timeline& timeline, FrameIndex f, Canvas& canvas) {
   CairoPtr holder(cairo_create(canvas.surface()));
   cairo_t* cr = holder.get();
-  cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
-  SetSourceColor(cr, timeline.tmpl().background);
-  cairo_paint(cr);
+
+  // Start from the last clip that covers the whole frame opaquely: everything below it,
+  // including the template background, would be painted over.
+  const auto& clips = timeline.clips();
+  size_t first = 0;
+  bool covered = false;
+  for (size_t i = clips.size(); i-- > 0;) {
+    const TimelineClip& tc = clips[i];
+    if (f < tc.first_frame || f >= tc.end_frame) continue;
+    if (CoversFrame(timeline, tc, EvaluateClip(timeline, tc, f))) {
+      first = i;
+      covered = true;
+      break;
+    }
+  }
+  if (!covered) {
+    cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+    SetSourceColor(cr, timeline.tmpl().background);
+    cairo_paint(cr);
+  }
   cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
 
-  for (const TimelineClip& tc : timeline.clips()) {
+  for (size_t i = first; i < clips.size(); ++i) {
+    const TimelineClip& tc = clips[i];
     if (f < tc.first_frame || f >= tc.end_frame) continue;
     const ClipState s = EvaluateClip(timeline, tc, f);
+    // The covering clip replaces what is there (a copy, not a blend).
+    cairo_set_operator(cr, covered && i == first ? CAIRO_OPERATOR_SOURCE : CAIRO_OPERATOR_OVER);
     if (s.opacity <= 0 || s.scale_x == 0 || s.scale_y == 0 || s.visible_left >= s.visible_right) {
       continue;
     }

@@ -58,6 +58,9 @@ class Layer {
   virtual bool Draw(cairo_t* cr, const ClipState& state, double alpha) const = 0;
   // True when Draw honours alpha for any value (single paint operation).
   virtual bool DrawsWithAlpha() const { return true; }
+  // True when Draw at alpha 1 paints every pixel of the box fully opaque, so a clip placed
+  // exactly over the frame hides everything below it.
+  virtual bool CoversBoxOpaquely() const { return false; }
 };
 
 // Builds the layer of a visual clip. Errors carry the clip's path (asset_unavailable,

@@ -12,6 +12,18 @@ RasterLayer::RasterLayer(assets::Bitmap bitmap, double pixel_scale, double origi
                          double origin_y, BoxSize box)
     : pixel_scale_(pixel_scale), origin_x_(origin_x), origin_y_(origin_y), box_(box) {
   if (!bitmap.empty()) {
+    // Opaque when the bitmap is exactly the box at scale 1 and every alpha is 255.
+    opaque_ = origin_x == 0 && origin_y == 0 && pixel_scale == 1 &&
+              bitmap.width == static_cast<int>(box.width) && bitmap.height == static_cast<int>(box.height);
+    for (int y = 0; opaque_ && y < bitmap.height; ++y) {
+      const uint8_t* row = bitmap.pixels.data() + static_cast<size_t>(y) * bitmap.stride;
+      for (int x = 0; x < bitmap.width; ++x) {
+        if (row[4 * x + 3] != 255) {
+          opaque_ = false;
+          break;
+        }
+      }
+    }
     padded_ = PadForSampling(bitmap);
     surface_ = WrapBitmap(padded_);
   }

@@ -18,12 +18,14 @@ class RasterLayer : public Layer {
 
   BoxSize Box(const ClipState&) const override { return box_; }
   bool Draw(cairo_t* cr, const ClipState& state, double alpha) const override;
+  bool CoversBoxOpaquely() const override { return opaque_; }
 
  private:
   assets::Bitmap padded_;  // the bitmap with a transparent 1-px border (fast_blit.h)
   SurfacePtr surface_;     // over padded_
   double pixel_scale_, origin_x_, origin_y_;
   BoxSize box_;
+  bool opaque_ = false;  // every pixel of the box has alpha 255
 };
 
 // Paints `surface` (a bitmap at pixel_scale whose box top-left is at origin) at the current
