@@ -317,5 +317,93 @@ TEST_F(InteropTest, BullBoardListsOurJobsInTheirStates) {
   consumer.Close();
 }
 
+TEST_F(InteropTest, NodeQueueEventsSeeOurFailuresRetriesAndDelays) {
+  const std::string q = queue().name;
+  auto events = StartPeer({"events", q, "2"});
+  ASSERT_TRUE(
+      WaitFor([&] { return events->output().find("\"ready\"") != std::string::npos; }, 15000))
+      << events->output();
+  Producer producer(redis(), queue());
+  JobOptions flaky;
+  flaky.attempts = 2;
+  flaky.backoff = {Backoff::Type::kFixed, 100, 0};
+  JobOptions later;
+  later.delay_ms = 200;
+  ASSERT_EQ(producer.Add("flaky", Json::object(), flaky)->id, "1");
+  ASSERT_EQ(producer.Add("later", Json::object(), later)->id, "2");
+  Consumer consumer(redis(), queue(), Options(), [&](const Job& job, JobContext&) {
+    if (job.name == "flaky") return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "no luck"));
+    return JobOutcome::Completed("plain string");  // must reach Node as a JSON string
+  });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_EQ(events->Wait(15000), 0) << events->output();
+  consumer.Close();
+  std::vector<Json> seen = JsonLines(events->output());
+  auto find = [&](const std::string& name, const std::string& id) -> Json {
+    for (const Json& e : seen) {
+      if (e["event"] == name && e.contains("args") && e["args"].value("jobId", "") == id) {
+        return e["args"];
+      }
+    }
+    return nullptr;
+  };
+  Json delayed_retry = find("delayed", "1");
+  ASSERT_FALSE(delayed_retry.is_null());
+  // QueueEvents turns `delay` into a Number: the absolute due time in ms.
+  EXPECT_GT(delayed_retry["delay"].get<int64_t>(), NowMs() - 10000);
+  EXPECT_EQ(find("failed", "1")["failedReason"], "no luck");
+  Json exhausted = find("retries-exhausted", "1");
+  EXPECT_TRUE(exhausted["attemptsMade"] == "2" || exhausted["attemptsMade"] == 2) << exhausted;
+  EXPECT_EQ(find("waiting", "2").is_null(), false);
+  bool promoted = false;
+  for (const Json& e : seen) {
+    promoted |= e["event"] == "waiting" && e["args"].value("jobId", "") == "2" &&
+                e["args"].value("prev", "") == "delayed";
+  }
+  EXPECT_TRUE(promoted);
+  EXPECT_EQ(find("completed", "2")["returnvalue"], "plain string");
+  Json done = seen.back();
+  EXPECT_EQ(done["event"], "done");
+  EXPECT_EQ(done["errors"], 0);
+}
+
+TEST_F(InteropTest, NodeActionsOnOurJobsAreHonoured) {
+  const std::string q = queue().name;
+  Producer producer(redis(), queue());
+  std::atomic<int> runs_of_1{0};
+  Consumer consumer(redis(), queue(), Options(), [&](const Job& job, JobContext&) {
+    if (job.id == "1" && ++runs_of_1 == 1) {
+      return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "first try fails"));
+    }
+    return JobOutcome::Completed(Json{{"id", job.id}});
+  });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_EQ(producer.Add("a", Json::object())->id, "1");
+  ASSERT_TRUE(WaitFor([&] { return consumer.stats().failed == 1; }));
+  // Node (Bull Board's retry button) retries our failed job; our consumer runs it again.
+  Peer({"action", q, "retry", "1"});
+  ASSERT_TRUE(WaitFor([&] { return producer.GetJob("1")->state == JobState::kCompleted; }));
+  EXPECT_EQ(runs_of_1, 2);
+  // Node promotes a delayed job; our consumer takes it at once.
+  JobOptions later;
+  later.delay_ms = 60000;
+  ASSERT_EQ(producer.Add("d", Json::object(), later)->id, "2");
+  Peer({"action", q, "promote", "2"});
+  ASSERT_TRUE(WaitFor([&] { return producer.GetJob("2")->state == JobState::kCompleted; }, 5000));
+  // Node pauses: jobs wait; Node resumes: our consumer wakes up and runs them.
+  Peer({"action", q, "pause"});
+  ASSERT_EQ(producer.Add("p", Json::object())->id, "3");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(producer.GetJob("3")->state, JobState::kWaiting);
+  Peer({"action", q, "resume"});
+  ASSERT_TRUE(WaitFor([&] { return producer.GetJob("3")->state == JobState::kCompleted; }, 5000));
+  // Node removes a waiting job of ours.
+  ASSERT_TRUE(producer.Pause().ok());
+  ASSERT_EQ(producer.Add("r", Json::object())->id, "4");
+  Peer({"action", q, "remove", "4"});
+  EXPECT_EQ(producer.GetJob("4").error().code(), ErrorCode::kNotFound);
+  consumer.Close();
+}
+
 }  // namespace
 }  // namespace vg::queue::testing

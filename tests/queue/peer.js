@@ -65,6 +65,22 @@ const commands = {
     }, { connection, name: 'node-hang', lockDuration: Number(rest[0] || 1000), stalledInterval: 1000 });
     await new Promise(() => {});
   },
+  // action <queue> <retry|promote|remove|pause|resume> [jobId]: a Bull Board style action.
+  async action() {
+    const [op, id] = rest;
+    await withQueue(async (q) => {
+      if (op === 'pause') await q.pause();
+      else if (op === 'resume') await q.resume();
+      else {
+        const job = await q.getJob(id);
+        if (op === 'retry') await job.retry();
+        else if (op === 'promote') await job.promote();
+        else if (op === 'remove') await job.remove();
+        else throw new Error('unknown action ' + op);
+      }
+      out({ ok: true });
+    });
+  },
   // events <queue> <completedOrFailedCount>: QueueEvents until that many jobs finished.
   async events() {
     const target = Number(rest[0]);
