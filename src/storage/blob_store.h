@@ -34,7 +34,7 @@ class BlobStore {
   // A URL that downloads `key` until `ttl_seconds` from now.
   virtual Result<SignedUrl> Sign(const std::string& key, int64_t ttl_seconds) const = 0;
   virtual Result<BlobInfo> Head(const std::string& key) const = 0;  // not_found when absent
-  virtual Status Delete(const std::string& key) = 0;  // OK when already absent
+  virtual Status Delete(const std::string& key) = 0;                // OK when already absent
   // Objects last modified before `unix_ms` (for the expiry sweep).
   virtual Result<std::vector<BlobInfo>> ListOlderThan(int64_t unix_ms) const = 0;
   // Reachability for /ready (a cheap check).

@@ -63,8 +63,9 @@ class LocalStore final : public BlobStore {
   const Clock* clock_;
 };
 
-// Checks a key: 1..512 characters of printable ASCII without '\\', no leading '/', no empty,
-// "." or ".." segment, not ending in ".vgmeta" or ".vgtmp". kInvalidArgument otherwise.
+// Checks a key: 1..512 characters of printable ASCII without space or '\\', no leading '/',
+// no empty, "." or ".." segment, no segment starting with ".vg", not ending in ".vgmeta".
+// kInvalidArgument otherwise.
 Status ValidateKey(std::string_view key);
 
 // The content type for a file name's extension ("video/mp4" for .mp4, "image/jpeg" for .jpg,
