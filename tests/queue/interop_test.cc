@@ -405,5 +405,61 @@ TEST_F(InteropTest, NodeActionsOnOurJobsAreHonoured) {
   consumer.Close();
 }
 
+TEST_F(InteropTest, MixedFleetSoakRunsEveryJobExactlyOnce) {
+  // One Node Worker and two of our consumers on one queue; every 20th job fails its first
+  // attempt and is retried (by whichever worker takes it next).
+  const std::string q = queue().name;
+  constexpr int kJobs = 3000;
+  Producer producer(redis(), queue());
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    NewJob job{"soak", Json{{"i", i}}, {}};
+    job.options.attempts = 2;
+    jobs.push_back(job);
+  }
+  std::mutex mutex;
+  std::map<std::string, int> ours;
+  auto handler = [&](const Job& job, JobContext&) {
+    if (std::stoi(job.id) % 20 == 0 && job.attempts_made == 0) {
+      return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "soak failure"));
+    }
+    std::lock_guard lock(mutex);
+    ++ours[job.id];
+    return JobOutcome::Completed(Json{{"by", "cpp"}});
+  };
+  ConsumerOptions options = Options();
+  options.concurrency = 2;
+  auto node = StartPeer({"soak", q, std::to_string(kJobs), "4"});
+  ASSERT_TRUE(WaitFor([&] { return node->output().find("\"ready\"") != std::string::npos; }, 15000))
+      << node->output();
+  Consumer a(redis(), queue(), options, handler);
+  Consumer b(redis(), queue(), options, handler);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  ASSERT_TRUE(producer.AddBulk(jobs).ok());
+  ASSERT_EQ(node->Wait(60000), 0) << node->output();
+  a.Close();
+  b.Close();
+  std::map<std::string, int> runs = ours;
+  int node_runs = 0;
+  for (const Json& e : JsonLines(node->output())) {
+    if (e["event"] == "ok") {
+      ++runs[e["id"].get<std::string>()];
+      ++node_runs;
+    }
+  }
+  EXPECT_EQ(runs.size(), static_cast<size_t>(kJobs));
+  int duplicates = 0;
+  for (const auto& [id, n] : runs) duplicates += n - 1;
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_GT(node_runs, 0);
+  EXPECT_GT(static_cast<int>(ours.size()), 0);
+  JobCounts counts = *producer.GetCounts();
+  EXPECT_EQ(counts.completed, kJobs);
+  EXPECT_EQ(counts.failed, 0);
+  EXPECT_EQ(counts.waiting + counts.active + counts.delayed + counts.prioritized, 0);
+  EXPECT_EQ(client().Int({"SCARD", Key("stalled")}), 0);
+}
+
 }  // namespace
 }  // namespace vg::queue::testing

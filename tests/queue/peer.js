@@ -81,6 +81,28 @@ const commands = {
       out({ ok: true });
     });
   },
+  // soak <queue> <total> <concurrency>: a Worker in a mixed fleet. Jobs whose id is a multiple
+  // of 20 fail their first attempt. Prints each job it completes; stops once the queue has
+  // `total` completed jobs.
+  async soak() {
+    const total = Number(rest[0]);
+    const worker = new Worker(queueName, async (job) => {
+      if (Number(job.id) % 20 === 0 && job.attemptsMade === 0) throw new Error('soak failure');
+      out({ event: 'ok', id: job.id });
+      return { by: 'node' };
+    }, { connection, name: 'node-soak', concurrency: Number(rest[1] || 4),
+         stalledInterval: 1000, lockDuration: 5000 });
+    await worker.waitUntilReady();
+    out({ event: 'ready' });
+    await withQueue(async (q) => {
+      for (;;) {
+        const counts = await q.getJobCounts('completed');
+        if (counts.completed >= total) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    await worker.close();
+  },
   // events <queue> <completedOrFailedCount>: QueueEvents until that many jobs finished.
   async events() {
     const target = Number(rest[0]);

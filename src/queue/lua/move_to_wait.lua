@@ -8,7 +8,7 @@ local k = workerKeys()
 local base = ARGV[1]
 local id = ARGV[2]
 local jobKey = base .. id
-local lockResult = releaseLock(jobKey, ARGV[3])
+local lockResult = releaseLock(jobKey, ARGV[3], k.stalled, id)
 if lockResult < 0 then return {lockResult} end
 if redis.call("LREM", k.active, -1, id) == 0 then return {-3} end
 local meta = readMeta(k.meta)

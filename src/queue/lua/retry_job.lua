@@ -11,7 +11,7 @@ local id = ARGV[2]
 local jobKey = base .. id
 local now = tonumber(ARGV[4])
 local delay = tonumber(ARGV[5])
-local lockResult = releaseLock(jobKey, ARGV[3])
+local lockResult = releaseLock(jobKey, ARGV[3], k.stalled, id)
 if lockResult < 0 then return {lockResult} end
 if redis.call("LREM", k.active, -1, id) == 0 then return {-3} end
 local meta = readMeta(k.meta)

@@ -89,7 +89,7 @@ end
 -- "0" means "no lock" (manual moves). Returns 0, -1 (no job), -2 (missing lock) or -6 (held by
 -- another token). A matching lock proves the job exists (remove refuses locked jobs), which
 -- saves an EXISTS on the hot path.
-local function releaseLock(jobKey, token)
+local function releaseLock(jobKey, token, stalledKey, id)
   if token == "0" then
     if redis.call("EXISTS", jobKey) == 0 then return -1 end
     return 0
@@ -101,9 +101,9 @@ local function releaseLock(jobKey, token)
     if not lock then return -2 end
     return -6
   end
-  -- No SREM from `stalled`: with the lock gone and the id out of `active`, the next stalled
-  -- check skips the id anyway (its LREM finds nothing) and then clears the set.
+  -- SREM keeps `stalled` as BullMQ leaves it (empty once nothing is active).
   redis.call("DEL", lockKey)
+  redis.call("SREM", stalledKey, id)
   return 0
 end
 
