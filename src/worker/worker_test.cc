@@ -1,0 +1,348 @@
+// Worker tests against a real redis-server and the real render engine and local store: a job
+// is rendered, stored and completed with API.md's return value and progress; bad data fails
+// for good; an asset outside ASSET_DIR is asset_unavailable, not retried; cancel of an active
+// job stops it fast with nothing stored; JOB_TIMEOUT_MS gives `timeout`; shutdown hands a
+// running job back to wait after the grace; temp files are always removed; webhooks are queued.
+#include "worker/worker.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "notify/webhooks.h"
+#include "obs/metrics.h"
+#include "queue/events.h"
+#include "queue/producer.h"
+#include "storage/local_store.h"
+#include "support/redis_server.h"
+
+namespace vg::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+// A template of `seconds` at w×h, a moving shape and a text, so frames cost something.
+json Template(int width, int height, double seconds, int fps = 30) {
+  return {{"version", 1},
+          {"output", {{"width", width}, {"height", height}, {"fps", fps}, {"quality", "draft"}}},
+          {"duration", seconds},
+          {"background", "#203040"},
+          {"inputs", {{"name", {{"type", "string"}, {"default", "friend"}}}}},
+          {"tracks",
+           {{{"type", "shape"},
+             {"clips",
+              {{{"shape", "rect"},
+                {"width", width / 4},
+                {"height", height / 4},
+                {"fill", "#ff8800"},
+                {"animations",
+                 {{{"property", "x"},
+                   {"keyframes",
+                    {{{"time", 0}, {"value", 0}}, {{"time", seconds}, {"value", width}}}}}}}}}}},
+            {{"type", "text"},
+             {"clips", {{{"text", "{{name}}"}, {"style", {{"fontSize", height / 5}}}}}}}}}};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "vg-worker-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new vg::testing::RedisServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    config_.queue_name = std::string("wt-") + info->name();
+    config_.redis.configured = true;
+    config_.redis.host = server_->host();
+    config_.redis.port = server_->port();
+    config_.rate_limit_max = 0;
+    config_.job_lock_ms = 2000;
+    config_.stalled_interval_ms = 1000;
+    storage::LocalStoreOptions store_options;
+    store_options.root_dir = (dir_.path() / "store").string();
+    store_options.public_base_url = "http://127.0.0.1:1";
+    store_options.signing_secret = "test-secret";
+    auto store = storage::LocalStore::Open(store_options);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    store_ = std::move(*store);
+    fs::create_directories(dir_.path() / "tmp");
+    tuning_.temp_dir = (dir_.path() / "tmp").string();
+    tuning_.drain_delay_ms = 200;
+    tuning_.render_threads = 1;
+  }
+
+  queue::RedisOptions redis() const { return RedisOptionsOf(config_); }
+  queue::QueueName queue_name() const { return {config_.queue_prefix, config_.queue_name}; }
+
+  std::string Add(const json& data, int attempts = 1) {
+    queue::Producer producer(redis(), queue_name());
+    queue::JobOptions options;
+    options.attempts = attempts;
+    options.backoff = {queue::Backoff::Type::kFixed, 100, 0};
+    auto added = producer.Add("render", data, options);
+    EXPECT_TRUE(added.ok()) << added.error().ToString();
+    return added.ok() ? added->id : "";
+  }
+
+  queue::Job Get(const std::string& id) {
+    queue::Producer producer(redis(), queue_name());
+    auto job = producer.GetJob(id);
+    EXPECT_TRUE(job.ok());
+    return job.ok() ? *job : queue::Job{};
+  }
+
+  bool WaitState(const std::string& id, queue::JobState state, int timeout_ms) {
+    queue::Producer producer(redis(), queue_name());
+    return WaitFor(
+        [&] {
+          auto job = producer.GetJob(id);
+          return job.ok() && job->state == state;
+        },
+        timeout_ms);
+  }
+
+  std::unique_ptr<Worker> MakeWorker(notify::WebhookQueue* webhooks = nullptr) {
+    Dependencies deps;
+    deps.store = store_.get();
+    deps.webhooks = webhooks;
+    deps.metrics = &metrics_;
+    return std::make_unique<Worker>(config_, deps, tuning_);
+  }
+
+  bool TempEmpty() const { return fs::is_empty(dir_.path() / "tmp"); }
+  std::vector<std::string> StoredFiles() const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir_.path() / "store", ec);
+         it != fs::recursive_directory_iterator(); ++it) {
+      if (it->is_regular_file()) names.push_back(fs::relative(it->path(), dir_.path() / "store"));
+    }
+    return names;
+  }
+
+  static inline vg::testing::RedisServer* server_ = nullptr;
+  TempDir dir_;
+  config::Config config_;
+  WorkerTuning tuning_;
+  obs::Metrics metrics_;
+  std::unique_ptr<storage::LocalStore> store_;
+};
+
+TEST_F(WorkerTest, RendersStoresAndCompletesWithResultAndProgress) {
+  queue::EventsReader events(redis(), queue_name());
+  ASSERT_TRUE(events.Open().ok());
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  // Long enough (about a second) for progress between 30 and 80 to show.
+  const std::string id = Add(
+      {{"template", Template(1280, 720, 8)}, {"input", {{"name", "Ada"}}}, {"owner", "public"}});
+  ASSERT_TRUE(WaitState(id, queue::JobState::kCompleted, 30000));
+  queue::Job job = Get(id);
+  const json& r = job.returnvalue;
+  EXPECT_EQ(r["storageKey"], "videos/" + id + ".mp4");
+  EXPECT_EQ(r["thumbnailKey"], "videos/" + id + ".jpg");
+  EXPECT_EQ(r["width"], 1280);
+  EXPECT_EQ(r["height"], 720);
+  EXPECT_EQ(r["fps"], 30);
+  EXPECT_EQ(r["format"], "mp4");
+  EXPECT_DOUBLE_EQ(r["durationSec"].get<double>(), 8.0);
+  EXPECT_FALSE(r.contains("url"));  // signed URLs are never stored
+  auto head = store_->Head(r["storageKey"].get<std::string>());
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size_bytes, r["sizeBytes"].get<int64_t>());
+  EXPECT_TRUE(store_->Head(r["thumbnailKey"].get<std::string>()).ok());
+  EXPECT_EQ(job.progress, 100);
+  EXPECT_TRUE(TempEmpty());
+
+  // Progress as a client sees it: 10, then 30…80 rising, 90, 100; at most 10 updates a second.
+  std::vector<int> progress;
+  std::vector<int64_t> stamps_ms;  // the events' stream ids are their times
+  WaitFor(
+      [&] {
+        auto batch = events.Read(100);
+        if (batch.ok()) {
+          for (const auto& e : *batch) {
+            if (e.name == "progress" && e.job_id == id) {
+              progress.push_back(std::stoi(*e.Field("data")));
+              stamps_ms.push_back(std::stoll(e.stream_id.substr(0, e.stream_id.find('-'))));
+            }
+          }
+        }
+        return !progress.empty() && progress.back() == 100;
+      },
+      5000);
+  ASSERT_GE(progress.size(), 5u);
+  EXPECT_EQ(progress.front(), 10);
+  EXPECT_EQ(progress[1], 30);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_EQ(progress[progress.size() - 2], 90);
+  EXPECT_EQ(progress.back(), 100);
+  EXPECT_TRUE(
+      std::any_of(progress.begin(), progress.end(), [](int p) { return p > 30 && p <= 80; }));
+  for (size_t i = 2; i + 2 < stamps_ms.size(); ++i) {  // the frame updates, 30 → last
+    EXPECT_GE(stamps_ms[i] - stamps_ms[i - 1], 95) << "more than 10 updates a second";
+  }
+  worker->Shutdown(std::chrono::milliseconds(1000));
+  EXPECT_NE(metrics_.RenderPrometheus().find(
+                "vidgen_job_duration_seconds_count{outcome=\"completed\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(WorkerTest, BadDataFailsForGoodWithInvalidTemplate) {
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string no_template = Add({{"input", json::object()}}, 3);
+  const std::string bad_template = Add({{"template", {{"version", 7}, {"tracks", 5}}}}, 3);
+  ASSERT_TRUE(WaitState(no_template, queue::JobState::kFailed, 10000));
+  ASSERT_TRUE(WaitState(bad_template, queue::JobState::kFailed, 10000));
+  for (const auto& id : {no_template, bad_template}) {
+    queue::Job job = Get(id);
+    EXPECT_EQ(job.error_code, "invalid_template") << id;
+    EXPECT_EQ(job.attempts_made, 1) << "not retried: " << id;
+  }
+  EXPECT_TRUE(StoredFiles().empty());
+  EXPECT_TRUE(TempEmpty());
+}
+
+TEST_F(WorkerTest, LocalAssetWithoutAssetDirIsAssetUnavailableWithClipPath) {
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  json t = Template(160, 90, 1);
+  t["tracks"].push_back({{"type", "image"}, {"clips", {{{"src", "/etc/hostname"}}}}});
+  const std::string id = Add({{"template", t}}, 3);
+  ASSERT_TRUE(WaitState(id, queue::JobState::kFailed, 15000));
+  queue::Job job = Get(id);
+  EXPECT_EQ(job.error_code, "asset_unavailable");
+  EXPECT_NE(job.failed_reason.find("tracks[2].clips[0]"), std::string::npos) << job.failed_reason;
+  EXPECT_EQ(job.attempts_made, 1);
+  EXPECT_TRUE(TempEmpty());
+}
+
+TEST_F(WorkerTest, CancelOfActiveJobStopsFastAndLeavesNothing) {
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string id = Add({{"template", Template(1280, 720, 300)}}, 3);
+  queue::Producer producer(redis(), queue_name());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto job = producer.GetJob(id);
+        return job.ok() && job->progress.is_number() && job->progress.get<int>() > 30;
+      },
+      20000));
+  auto cancelled = producer.Cancel(id);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(*cancelled, queue::CancelOutcome::kCancelRequested);
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitState(id, queue::JobState::kFailed, 5000));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(1000));
+  queue::Job job = Get(id);
+  EXPECT_EQ(job.failed_reason, "cancelled");
+  EXPECT_TRUE(job.cancelled());
+  EXPECT_EQ(job.attempts_made, 1) << "never retried";
+  EXPECT_TRUE(StoredFiles().empty());
+  EXPECT_TRUE(WaitFor([&] { return TempEmpty(); }, 2000));
+}
+
+TEST_F(WorkerTest, JobTimeoutFailsWithTimeout) {
+  config_.job_timeout_ms = 300;
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string id = Add({{"template", Template(1280, 720, 300)}}, 1);
+  ASSERT_TRUE(WaitState(id, queue::JobState::kFailed, 10000));
+  queue::Job job = Get(id);
+  EXPECT_EQ(job.error_code, "timeout");
+  EXPECT_NE(job.failed_reason.find("JOB_TIMEOUT_MS"), std::string::npos);
+  EXPECT_TRUE(TempEmpty());
+}
+
+TEST_F(WorkerTest, ShutdownHandsARunningJobBackAfterTheGrace) {
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string id = Add({{"template", Template(1280, 720, 300)}}, 3);
+  ASSERT_TRUE(WaitState(id, queue::JobState::kActive, 10000));
+  const auto start = std::chrono::steady_clock::now();
+  worker->Shutdown(std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+  queue::Job job = Get(id);
+  EXPECT_EQ(job.state, queue::JobState::kWaiting);
+  EXPECT_EQ(job.failed_reason, "");
+  EXPECT_TRUE(TempEmpty());
+  EXPECT_TRUE(StoredFiles().empty());
+}
+
+TEST_F(WorkerTest, ShutdownLetsAShortJobFinishWithinTheGrace) {
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string id = Add({{"template", Template(160, 90, 2)}}, 3);
+  ASSERT_TRUE(WaitState(id, queue::JobState::kActive, 10000));
+  worker->Shutdown(std::chrono::milliseconds(20000));
+  EXPECT_EQ(Get(id).state, queue::JobState::kCompleted);
+}
+
+TEST_F(WorkerTest, FinalOutcomesQueueWebhooksWithTheSameData) {
+#ifndef VG_WORKER_HAS_NOTIFY
+  GTEST_SKIP() << "the webhooks module is not in this build yet";
+#else
+  notify::WebhookQueue webhooks(redis(), queue_name());
+  auto worker = MakeWorker(&webhooks);
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string ok = Add({{"template", Template(160, 90, 1)},
+                              {"webhookUrl", "http://127.0.0.1:9/hook"},
+                              {"metadata", {{"orderId", "A-17"}}}});
+  const std::string bad = Add({{"input", 1}, {"webhookUrl", "http://127.0.0.1:9/hook"}}, 3);
+  const std::string quiet = Add({{"template", Template(160, 90, 1)}});  // no webhookUrl
+  ASSERT_TRUE(WaitState(ok, queue::JobState::kCompleted, 15000));
+  ASSERT_TRUE(WaitState(bad, queue::JobState::kFailed, 15000));
+  ASSERT_TRUE(WaitState(quiet, queue::JobState::kCompleted, 15000));
+  queue::Producer deliveries(redis(), notify::WebhookQueueName(queue_name()));
+  auto waiting = deliveries.ListJobs(queue::JobState::kWaiting, 0, 10);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 2u);
+  std::map<std::string, json> by_job;
+  for (const auto& d : *waiting) by_job[d.data.dump()] = d.data;
+  std::string all;
+  for (const auto& [text, d] : by_job) all += text;
+  EXPECT_NE(all.find("video.completed"), std::string::npos) << all;
+  EXPECT_NE(all.find("video.failed"), std::string::npos) << all;
+  EXPECT_NE(all.find("A-17"), std::string::npos) << all;
+  EXPECT_NE(all.find("videos/" + ok + ".mp4"), std::string::npos) << all;
+  EXPECT_EQ(all.find(quiet), std::string::npos) << all;
+#endif
+}
+
+}  // namespace
+}  // namespace vg::worker
