@@ -227,7 +227,7 @@ class WebhookDeliverer::Impl {
     request.body = body;
     request.timeout_ms = options_.timeout_ms;
     request.connect_timeout_ms = std::min(options_.timeout_ms, 10000);
-    request.max_response_bytes = 64 << 10;
+    request.max_response_bytes = 1 << 20;  // receivers' answers are ignored; keep them small
     request.max_redirects = 0;
     request.headers = {{"Content-Type", "application/json"},
                        {"webhook-id", message_id},
