@@ -521,11 +521,11 @@ TEST_F(QueueTest, LongJobKeepsItsLockAndRunsOnce) {
   ASSERT_TRUE(producer.Add("long", Json::object()).ok());
   std::atomic<int> runs{0};
   ConsumerOptions options = FastOptions();
-  options.lock_ms = 300;
-  options.stalled_interval_ms = 100;
+  options.lock_ms = 600;
+  options.stalled_interval_ms = 200;
   auto handler = [&](const Job&, JobContext& context) {
     ++runs;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // 4x the lock
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // over 3x the lock
     EXPECT_FALSE(context.LockLost());
     return JobOutcome::Completed();
   };
