@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli_env.h"
@@ -58,8 +59,8 @@ TEST_F(AudioTest, ClipStartingAtHalfASecondBeginsAtSample24000) {
 TEST_F(AudioTest, FadeInAndFadeOutAreLinearRamps) {
   // A 0.5-peak tone from 0 to 1.5 s with 0.5 s fades at both ends.
   MakeTone("tone.wav", 1000, 0.5, 2.0);
-  std::vector<float> s = RenderAudio(
-      2, {{{"src", "tone.wav"}, {"duration", 1.5}, {"fadeIn", 0.5}, {"fadeOut", 0.5}}});
+  std::vector<float> s =
+      RenderAudio(2, {{{"src", "tone.wav"}, {"duration", 1.5}, {"fadeIn", 0.5}, {"fadeOut", 0.5}}});
   ASSERT_GE(s.size(), static_cast<size_t>(2 * kRate * 1.9));
   const double full = 0.5 / std::sqrt(2.0);
   const size_t window = 960;  // 20 ms, 20 periods of 1 kHz
@@ -86,17 +87,70 @@ TEST_F(AudioTest, FadeInAndFadeOutAreLinearRamps) {
 
 TEST_F(AudioTest, VolumeHalfIsMinus6dB) {
   MakeTone("tone.wav", 440, 0.5, 2.0);
-  std::vector<float> s = RenderAudio(2, {{{"src", "tone.wav"}, {"start", 0}, {"duration", 0.5}},
-                                         {{"src", "tone.wav"},
-                                          {"start", 1.0},
-                                          {"duration", 0.5},
-                                          {"volume", 0.5}}});
+  std::vector<float> s =
+      RenderAudio(2, {{{"src", "tone.wav"}, {"start", 0}, {"duration", 0.5}},
+                      {{"src", "tone.wav"}, {"start", 1.0}, {"duration", 0.5}, {"volume", 0.5}}});
   ASSERT_GE(s.size(), static_cast<size_t>(2 * kRate * 1.9));
   const double loud = RmsLeft(s, 4800, 14400);
   const double quiet = RmsLeft(s, 52800, 14400);
   ASSERT_GT(loud, 0.1);
   const double db = 20 * std::log10(quiet / loud);
   EXPECT_NEAR(db, 20 * std::log10(0.5), 0.3) << "volume 0.5 vs volume 1";
+}
+
+// Where the decoded output is loud: [start, end) in seconds, from 1 ms blocks.
+std::vector<std::pair<double, double>> LoudSpans(const std::vector<float>& s) {
+  std::vector<std::pair<double, double>> spans;
+  const size_t frames = s.size() / 2, block = 48;
+  bool in_span = false;
+  for (size_t i = 0; i < frames; i += block) {
+    float peak = 0;
+    for (size_t j = i; j < std::min(frames, i + block); ++j)
+      peak = std::max(peak, std::fabs(s[2 * j]));
+    if (peak > 0.05f && !in_span) spans.push_back({i / kRate, 0});
+    if (peak <= 0.05f && in_span) spans.back().second = i / kRate;
+    in_span = peak > 0.05f;
+  }
+  if (in_span) spans.back().second = frames / kRate;
+  return spans;
+}
+
+TEST_F(AudioTest, TrimSkipsTheSourceStartAndLoopRepeatsIt) {
+  // burst.wav: 0.2 s of tone, then 0.2 s of silence.
+  Ffmpeg(
+      {"-f", "lavfi", "-i",
+       "aevalsrc=0.5*sin(2*PI*1000*t)*lt(t\\,0.2)|0.5*sin(2*PI*1000*t)*lt(t\\,0.2):s=48000:d=0.4",
+       "-c:a", "pcm_s16le", Path("burst.wav").string()});
+  // Looped from 0.1 s for 1.2 s: bursts at 0.1, 0.5, 0.9. Trimmed by 0.1 s from 1.5 s: the
+  // last 0.1 s of the burst, at 1.5 .. 1.6.
+  std::vector<float> s =
+      RenderAudio(2, {{{"src", "burst.wav"}, {"start", 0.1}, {"duration", 1.2}, {"loop", true}},
+                      {{"src", "burst.wav"}, {"start", 1.5}, {"trim", 0.1}}});
+  auto spans = LoudSpans(s);
+  const std::vector<std::pair<double, double>> expected = {
+      {0.1, 0.3}, {0.5, 0.7}, {0.9, 1.1}, {1.5, 1.6}};
+  ASSERT_EQ(spans.size(), expected.size()) << "loud spans: " << ::testing::PrintToString(spans);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    EXPECT_NEAR(spans[i].first, expected[i].first, 0.003) << "span " << i << " start";
+    EXPECT_NEAR(spans[i].second, expected[i].second, 0.003) << "span " << i << " end";
+  }
+}
+
+TEST_F(AudioTest, AudioSourceSetsTheLengthWhenNothingElseDoes) {
+  // No duration anywhere: the 1.01 s tone from 0.5 s ends at 1.51 s → round(45.3) = 45 frames.
+  MakeTone("tone.wav", 440, 0.5, 1.01);
+  Json t = BaseTemplate(160, 90, 30, 1);
+  t.erase("duration");
+  t["tracks"].push_back({{"type", "audio"}, {"clips", {{{"src", "tone.wav"}, {"start", 0.5}}}}});
+  std::string path = WriteTemplate(t);
+  ProcessResult check = RunVidgen({"validate", path, "--json"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  fs::path out = Path("out.mp4");
+  ProcessResult run = RunVidgen({"render", path, "-o", out.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n" << run.err;
+  Json probe = Probe(out);
+  ASSERT_NE(StreamOfType(probe, "video"), nullptr);
+  EXPECT_EQ(ProbeNumber(*StreamOfType(probe, "video"), "nb_read_frames"), 45);
 }
 
 TEST_F(AudioTest, LoudSourcesAreLimitedNeverWrapped) {

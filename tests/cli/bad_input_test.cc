@@ -43,6 +43,12 @@ std::string Lower(std::string text) {
   return text;
 }
 
+// A string member of a JSON object, or "" when absent or not a string.
+std::string StringField(const Json& object, const std::string& key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string Trim(const std::string& text) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
@@ -131,19 +137,13 @@ class BadInputTest : public CliTest, public ::testing::WithParamInterface<BadCas
     std::vector<std::string> paths;
     Json doc = Json::parse(Trim(run.out), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-      ADD_FAILURE() << what << ": stdout is not one JSON object: [" << run.out << "]\nstderr: "
-                    << run.err;
+      ADD_FAILURE() << what << ": stdout is not one JSON object: [" << run.out
+                    << "]\nstderr: " << run.err;
       return paths;
     }
-    EXPECT_EQ(doc.value("error", Json()).is_string() ? doc["error"].get<std::string>() : "",
-              error_)
-        << what << ": " << doc.dump();
-    EXPECT_TRUE(doc.contains("message") && doc["message"].is_string() &&
-                !doc["message"].get<std::string>().empty())
-        << what << ": no message: " << doc.dump();
-    std::string all_text = doc.value("message", Json("")).is_string()
-                               ? doc["message"].get<std::string>()
-                               : std::string();
+    EXPECT_EQ(StringField(doc, "error"), error_) << what << ": " << doc.dump();
+    EXPECT_FALSE(StringField(doc, "message").empty()) << what << ": no message: " << doc.dump();
+    std::string all_text = StringField(doc, "message");
     if (doc.contains("details")) {
       if (!doc["details"].is_array()) {
         ADD_FAILURE() << what << ": details is not an array: " << doc.dump();
@@ -167,7 +167,8 @@ class BadInputTest : public CliTest, public ::testing::WithParamInterface<BadCas
     for (const auto& group : expect_.value("anyPaths", Json::array())) {
       bool found = false;
       for (const auto& path : group) {
-        found = found || std::find(paths.begin(), paths.end(), path.get<std::string>()) != paths.end();
+        found =
+            found || std::find(paths.begin(), paths.end(), path.get<std::string>()) != paths.end();
       }
       EXPECT_TRUE(found) << what << ": none of " << group.dump() << " in " << doc.dump();
     }
@@ -176,16 +177,23 @@ class BadInputTest : public CliTest, public ::testing::WithParamInterface<BadCas
       EXPECT_NE(Lower(all_text).find(Lower(word)), std::string::npos)
           << what << ": the error does not mention \"" << word << "\": " << doc.dump();
     }
+    if (expect_.contains("notMentions")) {
+      const std::string word = expect_["notMentions"].get<std::string>();
+      EXPECT_EQ(Lower(all_text).find(Lower(word)), std::string::npos)
+          << what << ": the error shows \"" << word << "\": " << doc.dump();
+    }
     std::sort(paths.begin(), paths.end());
     return paths;
   }
 
   std::vector<std::string> RenderArgs(bool json) {
-    std::vector<std::string> args = {"render", template_path_, "-o",
-                                     (Path("out") / expect_.value("output", "out.mp4")).string(),
-                                     "--progress", "none"};
+    std::vector<std::string> args = {
+        "render",     template_path_,
+        "-o",         (Path("out") / expect_.value("output", "out.mp4")).string(),
+        "--progress", "none"};
     args.insert(args.end(), common_args_.begin(), common_args_.end());
-    for (const auto& a : expect_.value("renderArgs", Json::array())) args.push_back(a.get<std::string>());
+    for (const auto& a : expect_.value("renderArgs", Json::array()))
+      args.push_back(a.get<std::string>());
     if (json) args.push_back("--json");
     return args;
   }
@@ -210,8 +218,8 @@ TEST_P(BadInputTest, RefusedWithTheDocumentedErrorAndNoFile) {
                                          << validate.out << validate.err;
     validate_paths = ExpectErrorDocument(validate, "validate");
   } else {
-    EXPECT_EQ(validate.exit_code, 0) << "validate must accept what only rendering can find: "
-                                     << validate.out << validate.err;
+    EXPECT_EQ(validate.exit_code, 0)
+        << "validate must accept what only rendering can find: " << validate.out << validate.err;
     Json doc = Json::parse(Trim(validate.out), nullptr, false);
     EXPECT_TRUE(!doc.is_discarded() && doc.value("valid", false) == true)
         << "validate: " << validate.out;

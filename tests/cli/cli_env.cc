@@ -140,16 +140,15 @@ double ProbeNumber(const Json& object, const std::string& key) {
 }
 
 std::vector<float> DecodeAudioStereo(const fs::path& file) {
-  std::string raw = Ffmpeg({"-i", file.string(), "-vn", "-f", "f32le", "-ac", "2", "-ar", "48000",
-                            "-"});
+  std::string raw =
+      Ffmpeg({"-i", file.string(), "-vn", "-f", "f32le", "-ac", "2", "-ar", "48000", "-"});
   std::vector<float> samples(raw.size() / sizeof(float));
   std::memcpy(samples.data(), raw.data(), samples.size() * sizeof(float));
   return samples;
 }
 
 std::vector<double> FrameMeans(const fs::path& file, int width, int height) {
-  std::string raw =
-      Ffmpeg({"-i", file.string(), "-an", "-f", "rawvideo", "-pix_fmt", "gray", "-"});
+  std::string raw = Ffmpeg({"-i", file.string(), "-an", "-f", "rawvideo", "-pix_fmt", "gray", "-"});
   const size_t frame_bytes = static_cast<size_t>(width) * static_cast<size_t>(height);
   std::vector<double> means;
   if (frame_bytes == 0) return means;
@@ -163,8 +162,8 @@ std::vector<double> FrameMeans(const fs::path& file, int width, int height) {
 }
 
 std::vector<double> RgbMeans(const fs::path& file, int width, int height) {
-  std::string raw = Ffmpeg({"-i", file.string(), "-an", "-frames:v", "1", "-f", "rawvideo",
-                            "-pix_fmt", "rgb24", "-"});
+  std::string raw = Ffmpeg(
+      {"-i", file.string(), "-an", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"});
   const size_t pixels = static_cast<size_t>(width) * static_cast<size_t>(height);
   std::vector<double> means(3, 0.0);
   if (raw.size() != 3 * pixels) {
@@ -228,8 +227,8 @@ std::string CliTest::WriteTemplate(const Json& document, const std::string& name
 
 std::string CliTest::MakeTone(const std::string& name, double frequency, double amplitude,
                               double seconds) {
-  const std::string expression = std::to_string(amplitude) + "*sin(2*PI*" +
-                                 std::to_string(frequency) + "*t)";
+  const std::string expression =
+      std::to_string(amplitude) + "*sin(2*PI*" + std::to_string(frequency) + "*t)";
   Ffmpeg({"-f", "lavfi", "-i",
           "aevalsrc=" + expression + "|" + expression + ":s=48000:d=" + std::to_string(seconds),
           "-c:a", "pcm_s16le", Path(name).string()});

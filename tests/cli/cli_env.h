@@ -4,13 +4,13 @@
 // Everything here is used from the test's own thread only.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "process.h"
 
@@ -85,8 +85,7 @@ class CliTest : public ::testing::Test {
   // Writes the template as name and returns its path.
   std::string WriteTemplate(const Json& document, const std::string& name = "template.json");
   // A sine stereo WAV of `seconds` at 48 kHz with peak `amplitude` (ffmpeg's aevalsrc).
-  std::string MakeTone(const std::string& name, double frequency, double amplitude,
-                       double seconds);
+  std::string MakeTone(const std::string& name, double frequency, double amplitude, double seconds);
 
   TempDir dir_;
 };

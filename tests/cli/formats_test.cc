@@ -2,7 +2,8 @@
 // 22.05 kHz, MP3, AAC/M4A, OGG/Vorbis, Opus, FLAC): a 1 kHz tone placed at 0.25 s must start
 // and end at the right samples (codec delay and padding removed), keep its pitch (resampled
 // to 48 kHz) and its level. Images (PNG, PNG with alpha, JPEG, WebP, GIF, SVG): an orange
-// picture (an SVG of the frame's aspect ratio, drawn 5× its size) drawn full-frame keeps its colour (no channel swap, alpha blended straight).
+// picture (an SVG of the frame's aspect ratio, drawn 5× its size) drawn full-frame keeps its colour
+// (no channel swap, alpha blended straight).
 #include <cmath>
 #include <ostream>
 #include <string>
@@ -36,10 +37,9 @@ class AudioFormatTest : public CliTest, public ::testing::WithParamInterface<Aud
 TEST_P(AudioFormatTest, ToneIsPlacedAtItsSampleWithItsPitchAndLevel) {
   const AudioFormat& format = GetParam();
   // 0.6 s of 1 kHz at 0.5 peak, stereo.
-  std::vector<std::string> args = {
-      "-f", "lavfi", "-i",
-      "aevalsrc=0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t):s=" + std::to_string(format.rate) +
-          ":d=0.6"};
+  std::vector<std::string> args = {"-f", "lavfi", "-i",
+                                   "aevalsrc=0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t):s=" +
+                                       std::to_string(format.rate) + ":d=0.6"};
   args.insert(args.end(), format.codec.begin(), format.codec.end());
   args.push_back(Path(format.file).string());
   Ffmpeg(args);
@@ -88,20 +88,43 @@ struct ImageFormat {
 void PrintTo(const ImageFormat& f, std::ostream* os) { *os << f.file; }
 
 const ImageFormat kImageFormats[] = {
-    {"png", "orange.png", {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1"},
-     255, 128, 0, 2},
+    {"png",
+     "orange.png",
+     {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1"},
+     255,
+     128,
+     0,
+     2},
     // Red at 50 % alpha over the blue background: straight alpha gives (128, 0, 127).
-    {"png_alpha", "half-red.png",
+    {"png_alpha",
+     "half-red.png",
      {"-f", "lavfi", "-i", "color=c=0xff000080:s=64x64,format=rgba", "-frames:v", "1"},
-     127.5, 0, 127.5, 4},
-    {"jpeg", "orange.jpg",
+     127.5,
+     0,
+     127.5,
+     4},
+    {"jpeg",
+     "orange.jpg",
      {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1", "-q:v", "2"},
-     255, 128, 0, 10},
-    {"webp", "orange.webp",
-     {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1", "-lossless", "1"},
-     255, 128, 0, 3},
-    {"gif", "orange.gif", {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1"},
-     255, 128, 0, 6},
+     255,
+     128,
+     0,
+     10},
+    {"webp",
+     "orange.webp",
+     {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1", "-lossless",
+      "1"},
+     255,
+     128,
+     0,
+     3},
+    {"gif",
+     "orange.gif",
+     {"-f", "lavfi", "-i", "color=c=0xff8000:s=64x64,format=rgb24", "-frames:v", "1"},
+     255,
+     128,
+     0,
+     6},
     {"svg", "orange.svg", {}, 255, 128, 0, 2},
 };
 
@@ -124,8 +147,7 @@ TEST_P(ImageFormatTest, ImageKeepsItsColour) {
       {{"type", "image"},
        {"clips", {{{"src", format.file}, {"width", 160}, {"height", 90}, {"fit", "fill"}}}}});
   fs::path png = Path("frame.png");
-  ProcessResult run =
-      RunVidgen({"render", WriteTemplate(t), "-o", png.string(), "--still", "0"});
+  ProcessResult run = RunVidgen({"render", WriteTemplate(t), "-o", png.string(), "--still", "0"});
   ASSERT_TRUE(run.exited && run.exit_code == 0) << run.Describe() << "\n" << run.err;
   std::vector<double> rgb = RgbMeans(png, 160, 90);
   EXPECT_NEAR(rgb[0], format.r, format.tolerance) << "red";

@@ -14,10 +14,10 @@ namespace {
 struct BoundaryCase {
   std::string name;
   double fps;
-  double start, duration;   // seconds
-  int first_frame;          // round(start × fps)
-  int end_frame;            // round((start + duration) × fps), exclusive
-  int total_frames;         // round(3 s × fps)
+  double start, duration;  // seconds
+  int first_frame;         // round(start × fps)
+  int end_frame;           // round((start + duration) × fps), exclusive
+  int total_frames;        // round(3 s × fps)
 };
 
 void PrintTo(const BoundaryCase& c, std::ostream* os) {
@@ -99,6 +99,56 @@ TEST_F(CliTest, StillFramesAtAClipStartEdge) {
     } else {
       EXPECT_GT(means[0], 253) << "frame 30 must show a clip starting at 1.0 s";
     }
+  }
+}
+
+// Animation time is frame-exact: for frame f it is (f − round(s×fps)) / fps. An opacity ramp of
+// a white rectangle on black, read back from --still PNGs, gives each value to within 1/255.
+TEST_F(CliTest, TransitionsAndEasingsAtKnownFrames) {
+  struct Probe {
+    std::string name;
+    Json clip_fields;  // merged into the white rectangle clip
+    int frame;
+    double opacity;  // expected
+  };
+  const Json ramp = {{{"time", 0}, {"value", 0}}, {{"time", 1}, {"value", 1}}};
+  const Probe probes[] = {
+      // fade in over 1 s from a clip start at 0.5 s (frame 15): frame 30 is 0.5 s in.
+      {"fade-in",
+       {{"start", 0.5}, {"transition", {{"in", {{"type", "fade"}, {"duration", 1}}}}}},
+       30,
+       0.5},
+      // fade out over the last 1 s of a clip ending at 3 s: frame 84 is 0.2 s before the end.
+      {"fade-out", {{"transition", {{"out", {{"type", "fade"}, {"duration", 1}}}}}}, 84, 0.2},
+      // steps(4) at 8/30 s: floor(0.2667 × 4) / 4 = 0.25.
+      {"steps",
+       {{"animations", {{{"property", "opacity"}, {"keyframes", ramp}, {"easing", "steps(4)"}}}}},
+       8,
+       0.25},
+      // CSS ease-in-out, cubic-bezier(.42,0,.58,1), at x = 8/30: 0.1474.
+      {"ease-in-out",
+       {{"animations", {{{"property", "opacity"}, {"keyframes", ramp}, {"easing", "easeInOut"}}}}},
+       8,
+       0.1474},
+      // easings.net easeInCubic at 15/30: 0.125.
+      {"ease-in-cubic",
+       {{"animations",
+         {{{"property", "opacity"}, {"keyframes", ramp}, {"easing", "easeInCubic"}}}}},
+       15,
+       0.125},
+  };
+  for (const Probe& probe : probes) {
+    Json t = BaseTemplate(160, 90, 30, 3);
+    Json rect = RectClip(160, 90, "#ffffff");
+    rect.update(probe.clip_fields);
+    t["tracks"].push_back({{"type", "shape"}, {"clips", {rect}}});
+    fs::path png = Path(probe.name + ".png");
+    ProcessResult run = RunVidgen({"render", WriteTemplate(t, probe.name + ".json"), "-o",
+                                   png.string(), "--still", std::to_string(probe.frame)});
+    ASSERT_TRUE(run.exited && run.exit_code == 0) << probe.name << ": " << run.err;
+    std::vector<double> means = FrameMeans(png, 160, 90);
+    ASSERT_EQ(means.size(), 1u);
+    EXPECT_NEAR(means[0], probe.opacity * 255, 1.5) << probe.name << " at frame " << probe.frame;
   }
 }
 

@@ -11,9 +11,9 @@
 namespace vg::cli_test {
 
 struct ProcessOptions {
-  std::string stdin_path;  // empty: /dev/null
+  std::string stdin_path;   // empty: /dev/null
   std::string working_dir;  // empty: the current directory
-  int timeout_ms = 60000;  // the child is killed (SIGKILL) after this long
+  int timeout_ms = 60000;   // the child is killed (SIGKILL) after this long
   // When signal != 0 it is sent once, signal_after_ms after the start, and (when
   // signal_after_stderr is not empty) not before stderr has contained that text, unless the
   // child is still silent at timeout_ms.

@@ -28,8 +28,7 @@ class SignalTest : public CliTest {
              {{{"property", "rotation"},
                {"keyframes", {{{"time", 0}, {"value", 0}}, {{"time", 20}, {"value", 360}}}}}}}}}}});
     t["tracks"].push_back(
-        {{"type", "text"},
-         {"clips", {{{"text", "Interrupted"}, {"style", {{"fontSize", 40}}}}}}});
+        {{"type", "text"}, {"clips", {{{"text", "Interrupted"}, {"style", {{"fontSize", 40}}}}}}});
     fs::create_directory(Path("out"));
     return WriteTemplate(t);
   }
@@ -45,8 +44,9 @@ class SignalTest : public CliTest {
     ProcessResult run = RunVidgen({"render", Path("template.json").string(), "-o", out.string(),
                                    "--threads", "2", "--progress", "json"},
                                   options);
-    ASSERT_GE(run.signal_sent_s, 0) << "the render ended before the signal: " << run.Describe()
-                                    << "\n" << run.err;
+    ASSERT_GE(run.signal_sent_s, 0)
+        << "the render ended before the signal: " << run.Describe() << "\n"
+        << run.err;
     EXPECT_TRUE(run.exited) << run.Describe();
     EXPECT_EQ(run.exit_code, 130) << run.Describe() << "\n" << run.err;
     EXPECT_LT(run.elapsed_s - run.signal_sent_s, 2.0) << "took too long to stop";
