@@ -1,0 +1,88 @@
+// JobsService: the plain functions behind the job endpoints (API.md "Jobs"): generate (with
+// Idempotency-Key and the owner index), validate, status, cancel, retry and the owner's job
+// list, plus the status document the WebSocket hub sends. Handlers parse the request, call one
+// method and map its Status to HTTP in one place (http_errors.h).
+//
+// Thread safety: every method is thread-safe (the borrowed Producer, OwnerIndex, BlobStore and
+// WebhookQueue are). Ownership: everything passed in is borrowed and must outlive the service.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/submission.h"
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "queue/job.h"
+
+namespace vg::queue {
+class Producer;
+class OwnerIndex;
+}  // namespace vg::queue
+namespace vg::storage {
+class BlobStore;
+}
+namespace vg::notify {
+class WebhookQueue;
+}
+
+namespace vg::api {
+
+struct JobsDependencies {
+  queue::Producer* producer = nullptr;       // required
+  queue::OwnerIndex* owner_index = nullptr;  // required
+  storage::BlobStore* blob_store = nullptr;  // optional: result URLs are signed when set
+  notify::WebhookQueue* webhooks = nullptr;  // optional: cancel webhooks are sent when set
+  const Clock* clock = nullptr;              // required
+  HostResolver resolver;                     // empty = SystemHostResolver()
+};
+
+// Our status of a BullMQ job: queued, delayed, active, completed, failed or cancelled.
+std::string_view StatusOf(const queue::Job& job);
+
+// The custom job id of an idempotent request: "idem-" + the first 32 hex of
+// SHA-256(owner + ":" + key).
+std::string IdempotentJobId(std::string_view owner, std::string_view key);
+
+class JobsService {
+ public:
+  JobsService(const config::Config& config, JobsDependencies deps, bool auth_enabled);
+
+  struct Accepted {
+    nlohmann::json body;  // {jobId, status, statusUrl, createdAt}
+    std::string location;
+  };
+  // `idempotency_key` "" = none. kInvalidArgument for a bad key; kIdempotencyConflict for a
+  // replayed key with another body; the submission's errors; kQueueUnavailable.
+  Result<Accepted> Generate(std::string_view owner, std::string_view body,
+                            std::string_view idempotency_key);
+  Result<nlohmann::json> Validate(std::string_view body);
+  Result<nlohmann::json> GetStatus(std::string_view owner, std::string_view job_id);
+  Result<nlohmann::json> Cancel(std::string_view owner, std::string_view job_id);
+  Result<Accepted> Retry(std::string_view owner, std::string_view job_id);
+  // `status` "" = all; `limit` 1..100; `cursor` "" = newest first.
+  Result<nlohmann::json> List(std::string_view owner, std::string_view status, int64_t limit,
+                              std::string_view cursor);
+
+  // The job, if `owner` may see it (not_found otherwise, exactly as for an unknown id).
+  Result<queue::Job> VisibleJob(std::string_view owner, std::string_view job_id);
+  // The job whatever its owner (the WebSocket hub checks visibility per session).
+  Result<queue::Job> RawJob(std::string_view job_id);
+  // Whether `owner` may see a job whose data is `data`.
+  bool Visible(const nlohmann::json& data, std::string_view owner) const;
+  // The status document of API.md (result URLs signed afresh).
+  nlohmann::json StatusJson(const queue::Job& job) const;
+  // The `result` object of a completed job's return value, with url/thumbnailUrl/expiresAt.
+  nlohmann::json ResultJson(const nlohmann::json& returnvalue) const;
+
+ private:
+  const config::Config& config_;
+  JobsDependencies deps_;
+  bool auth_enabled_;
+};
+
+}  // namespace vg::api

@@ -1,0 +1,63 @@
+// Server: the HTTP API of API.md on RESTinio (HOST:PORT, a small pool of I/O threads):
+// /api/video/* job endpoints, /health, /ready, /metrics, /files/<key> (local storage's signed
+// downloads with Range) and CORS. Handlers are thin: parse, call JobsService, map the Status
+// to HTTP in one place (http_errors.h). Auth (auth.h) and the per-owner rate limit
+// (rate_limiter.h) apply to /api/*. Every request is logged as one key=value line (never the
+// query string, which may carry a signature). A handler that throws answers 500; the process
+// stays up.
+//
+// Thread safety: Start, Stop and port may be called from any thread; Stop is idempotent and
+// the destructor stops. Ownership: Dependencies are borrowed and must outlive the Server.
+#pragma once
+
+#include <memory>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+
+namespace vg::queue {
+class Producer;
+}
+namespace vg::storage {
+class BlobStore;
+}
+namespace vg::obs {
+class Metrics;
+}
+namespace vg::notify {
+class WebhookQueue;
+}
+
+namespace vg::api {
+
+struct Dependencies {
+  queue::Producer* producer = nullptr;       // required
+  storage::BlobStore* blob_store = nullptr;  // optional; /files needs a storage::LocalStore
+  obs::Metrics* metrics = nullptr;           // optional
+  notify::WebhookQueue* webhooks = nullptr;  // optional
+  const Clock* clock = nullptr;              // null = system clock
+};
+
+class Server {
+ public:
+  // Binds HOST:PORT (PORT 0 = a free port, see port()) and starts serving. kInvalidArgument
+  // for missing dependencies or a bad JWKS; kInternal when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const config::Config& config, Dependencies deps);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Stops accepting, closes WebSocket sessions and joins the threads. Idempotent.
+  void Stop();
+  // The bound port.
+  int port() const;
+
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vg::api
