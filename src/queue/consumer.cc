@@ -59,9 +59,8 @@ struct Consumer::FetchResult {
 struct Consumer::Slot {
   int index = 0;
   std::string token;
-  std::unique_ptr<RedisConnection> connection;
-  std::mutex connection_mutex;  // the handler's context may use the connection from any thread
-  std::mutex block_mutex;       // guards blocking (Close interrupts a blocked BZPOPMIN)
+  std::unique_ptr<RedisConnection> connection;  // only for the blocking BZPOPMIN
+  std::mutex block_mutex;  // guards blocking (Close interrupts a blocked BZPOPMIN)
   bool blocking = false;
   std::mt19937_64 rng;
   std::thread thread;
@@ -78,19 +77,17 @@ class Consumer::Context final : public JobContext {
 
   Status ReportProgress(const nlohmann::json& progress) override {
     const QueueKeys& k = consumer_->keys_;
-    std::lock_guard lock(slot_->connection_mutex);
-    VG_ASSIGN_OR_RETURN(Reply reply,
-                        slot_->connection->Eval(Script("update_progress"),
-                                                {k.Job(entry_->id), k.Key("events"), k.Key("meta")},
-                                                {entry_->id, SafeDump(progress)}));
+    VG_ASSIGN_OR_RETURN(
+        Reply reply, consumer_->shared_->Eval(Script("update_progress"),
+                                              {k.Job(entry_->id), k.Key("events"), k.Key("meta")},
+                                              {entry_->id, SafeDump(progress)}));
     if (reply.AsInteger() < 0) return internal::ScriptCodeStatus(-1, entry_->id);
     return Status::Ok();
   }
 
   Status Log(std::string_view line) override {
     const QueueKeys& k = consumer_->keys_;
-    std::lock_guard lock(slot_->connection_mutex);
-    VG_ASSIGN_OR_RETURN(Reply reply, slot_->connection->Eval(
+    VG_ASSIGN_OR_RETURN(Reply reply, consumer_->shared_->Eval(
                                          Script("add_log"), {k.Job(entry_->id), k.Logs(entry_->id)},
                                          {std::string(line), "0"}));
     if (reply.AsInteger() < 0) return internal::ScriptCodeStatus(-1, entry_->id);
@@ -140,6 +137,7 @@ Status Consumer::Start() {
   if (started_) return Error(ErrorCode::kInvalidArgument, "The consumer was already started.");
   started_ = true;
   std::string connection_name = WorkerConnectionName(queue_, options_.worker_name);
+  shared_ = std::make_unique<internal::PipelinedConnection>(redis_, connection_name);
   std::random_device device;
   for (int i = 0; i < options_.concurrency; ++i) {
     auto slot = std::make_unique<Slot>();
@@ -239,11 +237,8 @@ void Consumer::SlotLoop(Slot* slot) {
   while (!closing_) {
     if (!next || !next->job) {
       const int64_t now = clock_->NowUnixMs();
-      Result<Reply> reply = [&] {
-        std::lock_guard lock(slot->connection_mutex);
-        return slot->connection->Eval(Script("move_to_active"), worker_keys_,
-                                      FetchArgs(slot->token, now));
-      }();
+      Result<Reply> reply =
+          shared_->Eval(Script("move_to_active"), worker_keys_, FetchArgs(slot->token, now));
       if (!reply.ok()) {
         error_backoff_ms = std::clamp<int64_t>(error_backoff_ms * 2, 50, 1000);
         if (reply.error().code() != ErrorCode::kQueueUnavailable) {
@@ -272,9 +267,8 @@ void Consumer::SlotLoop(Slot* slot) {
   }
   // A job handed to us by the last finish script while closing goes straight back.
   if (next && next->job) {
-    std::lock_guard lock(slot->connection_mutex);
-    Result<Reply> reply = slot->connection->Eval(Script("move_to_wait"), worker_keys_,
-                                                 {keys_.Base(), next->job->id, slot->token});
+    Result<Reply> reply = shared_->Eval(Script("move_to_wait"), worker_keys_,
+                                        {keys_.Base(), next->job->id, slot->token});
     if (!reply.ok()) {
       obs::Log(obs::Level::kWarn, "queue.hand_back_failed",
                {{"job", next->job->id}, {"error", reply.error().ToString()}});
@@ -434,10 +428,7 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   int64_t wait_ms = 50;
   Result<Reply> reply = Error(ErrorCode::kQueueUnavailable, "not sent");
   while (true) {
-    {
-      std::lock_guard lock(slot->connection_mutex);
-      reply = slot->connection->Eval(Script(script_name), *keys, args);
-    }
+    reply = shared_->Eval(Script(script_name), *keys, args);
     if (reply.ok() || reply.error().code() != ErrorCode::kQueueUnavailable ||
         std::chrono::steady_clock::now() > give_up_at) {
       break;

@@ -4,10 +4,11 @@
 // honours the global rate limiter, and finishes each job in one script that also fetches the
 // next one. Node Workers and our consumers can share a queue.
 //
-// Threads: `concurrency` job threads ("vg-queue-job"), each with its own Redis connection, run
-// the handler; one keeper thread ("vg-queue-keep") renews locks, polls cancel keys and checks
-// for stalled jobs. The public methods are thread-safe. Redis outages are survived: every
-// thread reconnects with backoff by itself.
+// Threads: `concurrency` job threads ("vg-queue-job") run the handler; their script calls share
+// one connection and are combined into pipelines, and each has its own connection only for
+// blocking on the marker while idle. One keeper thread ("vg-queue-keep") renews locks, polls cancel
+// keys and checks for stalled jobs. The public methods are thread-safe. Redis outages are survived:
+// every thread reconnects with backoff by itself.
 #pragma once
 
 #include <atomic>
@@ -33,7 +34,8 @@ namespace vg::queue {
 
 namespace internal {
 class RedisConnection;
-}
+class PipelinedConnection;
+}  // namespace internal
 
 enum class Retry { kAllowed, kNever };
 
@@ -176,6 +178,8 @@ class Consumer {
   bool started_ = false;
   bool closed_ = false;
 
+  // Script calls of all job threads, combined into pipelines (see PipelinedConnection).
+  std::unique_ptr<internal::PipelinedConnection> shared_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::thread keeper_;
 

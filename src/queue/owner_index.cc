@@ -55,10 +55,9 @@ Result<std::vector<OwnerIndexEntry>> OwnerIndex::List(std::string_view owner,
   const int64_t batch = count + 16;
   std::lock_guard lock(mutex_);
   while (static_cast<int64_t>(out.size()) < count) {
-    VG_ASSIGN_OR_RETURN(Reply r, connection_->Command({"ZREVRANGEBYSCORE", key, max, "-inf",
-                                                       "WITHSCORES", "LIMIT",
-                                                       std::to_string(offset),
-                                                       std::to_string(batch)}));
+    VG_ASSIGN_OR_RETURN(
+        Reply r, connection_->Command({"ZREVRANGEBYSCORE", key, max, "-inf", "WITHSCORES", "LIMIT",
+                                       std::to_string(offset), std::to_string(batch)}));
     if (r.type == Reply::Type::kError) return Error(ErrorCode::kInternal, r.text);
     if (r.elements.empty()) break;
     for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {

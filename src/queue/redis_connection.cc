@@ -290,6 +290,78 @@ Result<std::vector<Reply>> RedisConnection::EvalPipeline(
   return replies;
 }
 
+std::vector<Result<Reply>> RedisConnection::EvalMany(const std::vector<EvalCall>& calls) {
+  std::vector<Result<Reply>> results;
+  results.reserve(calls.size());
+  Status connected = EnsureConnected();
+  if (!connected.ok()) {
+    for (size_t i = 0; i < calls.size(); ++i) results.emplace_back(connected);
+    return results;
+  }
+  for (const EvalCall& c : calls) AppendEval(*c.script, *c.keys, *c.args, /*by_sha=*/true);
+  std::vector<Reply> replies;
+  replies.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    Result<Reply> reply = ReadReply();
+    if (!reply.ok()) {
+      results.clear();
+      for (size_t j = 0; j < calls.size(); ++j) results.emplace_back(reply.error());
+      return results;
+    }
+    replies.push_back(std::move(reply).value());
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (replies[i].type == Reply::Type::kError && replies[i].text.starts_with("NOSCRIPT")) {
+      AppendEval(*calls[i].script, *calls[i].keys, *calls[i].args, /*by_sha=*/false);
+      Result<Reply> reply = ReadReply();
+      if (!reply.ok()) {
+        results.emplace_back(reply.error());
+        continue;
+      }
+      replies[i] = std::move(reply).value();
+    }
+    if (replies[i].type == Reply::Type::kError) {
+      obs::Log(obs::Level::kError, "queue.script_error",
+               {{"script", calls[i].script->name}, {"error", replies[i].text}});
+      results.emplace_back(ErrorReplyStatus(replies[i]));
+    } else {
+      results.emplace_back(std::move(replies[i]));
+    }
+  }
+  return results;
+}
+
+Result<Reply> PipelinedConnection::Eval(const LuaScript& script,
+                                        const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args) {
+  Request request{{&script, &keys, &args}};
+  std::unique_lock lock(mutex_);
+  pending_.push_back(&request);
+  while (!request.done) {
+    if (busy_) {
+      done_.wait(lock);
+      continue;
+    }
+    // Lead: run everything pending (our own call included) as one pipeline.
+    busy_ = true;
+    std::vector<Request*> batch;
+    batch.swap(pending_);
+    lock.unlock();
+    std::vector<EvalCall> calls;
+    calls.reserve(batch.size());
+    for (Request* r : batch) calls.push_back(r->call);
+    std::vector<Result<Reply>> results = connection_.EvalMany(calls);
+    lock.lock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->result = std::move(results[i]);
+      batch[i]->done = true;
+    }
+    busy_ = false;
+    done_.notify_all();
+  }
+  return std::move(request.result);
+}
+
 void RedisConnection::Interrupt() {
   std::lock_guard lock(fd_mutex_);
   if (fd_ >= 0) {

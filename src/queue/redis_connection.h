@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,13 @@ struct Reply {
   bool IsNil() const { return type == Type::kNil; }
   // The integer value, or the text parsed as an integer (0 when neither).
   int64_t AsInteger() const;
+};
+
+// One EVALSHA of a batch; the pointers are borrowed for the duration of the call.
+struct EvalCall {
+  const LuaScript* script;
+  const std::vector<std::string>* keys;
+  const std::vector<std::string>* args;
 };
 
 class RedisConnection {
@@ -64,6 +72,10 @@ class RedisConnection {
                                           const std::vector<std::string>& keys,
                                           const std::vector<std::vector<std::string>>& args);
 
+  // Any mix of scripts in one pipeline, one result per call (NOSCRIPT retried with EVAL, error
+  // replies as statuses). An I/O failure fails every call of the batch.
+  std::vector<Result<Reply>> EvalMany(const std::vector<EvalCall>& calls);
+
   // Breaks a blocking call in progress from another thread by shutting the socket down.
   void Interrupt();
   bool connected() const { return context_ != nullptr; }
@@ -85,6 +97,34 @@ class RedisConnection {
   bool interrupted_ = false;  // guarded by fd_mutex_: the next loss was asked for (quiet log)
   int64_t backoff_ms_ = 0;
   std::chrono::steady_clock::time_point next_attempt_{};
+};
+
+// PipelinedConnection: one connection shared by several threads whose script calls are
+// combined into pipelines. The first caller to find the connection idle becomes the leader: it
+// sends every pending call in one write, reads the replies and hands them out; calls that
+// arrive meanwhile form the next batch. So N job threads cost Redis one read and one write per
+// batch instead of per call, and a single caller pays no extra thread hop.
+// Thread-safe.
+class PipelinedConnection {
+ public:
+  PipelinedConnection(RedisOptions options, std::string client_name)
+      : connection_(std::move(options), std::move(client_name)) {}
+
+  Result<Reply> Eval(const LuaScript& script, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& args);
+
+ private:
+  struct Request {
+    EvalCall call;
+    Result<Reply> result = Status(ErrorCode::kInternal, "not run");
+    bool done = false;
+  };
+
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::vector<Request*> pending_;  // guarded by mutex_
+  bool busy_ = false;              // guarded by mutex_: a leader owns connection_
+  RedisConnection connection_;
 };
 
 }  // namespace vg::queue::internal
