@@ -87,6 +87,7 @@ using Request = restinio::request_handle_t;
 using HttpServer = restinio::http_server_t<Traits>;
 
 constexpr int kIoThreads = 4;
+constexpr size_t kMaxHeaderBytes = 16384;
 // The body limit RESTinio enforces is above MAX_BODY_BYTES so the chunked check above sees it.
 constexpr std::string_view kJsonType = "application/json; charset=utf-8";
 
@@ -246,7 +247,7 @@ class Server::Impl {
             restinio::incoming_http_msg_limits_t{}
                 .max_url_size(8192)
                 .max_field_name_size(1024)
-                .max_field_value_size(16384)
+                .max_field_value_size(65536)
                 .max_field_count(100)
                 .max_body_size(static_cast<std::size_t>(config_.max_body_bytes)))
         .acceptor_post_bind_hook(
@@ -416,6 +417,20 @@ class Server::Impl {
       *answer = ErrorAnswer(
           Status(ErrorCode::kPayloadTooLarge,
                  fmt::format("The request body is larger than {} bytes.", config_.max_body_bytes)));
+      answer->close = true;
+      return false;
+    }
+
+    // Header fields are capped (64 KiB each by RESTinio, 80 KiB in all by http_parser, both
+    // answered by closing the connection); beyond kMaxHeaderBytes the answer is a 400.
+    size_t header_bytes = 0;
+    req->header().for_each_field([&](const restinio::http_header_field_t& f) {
+      header_bytes += f.name().size() + f.value().size() + 4;
+    });
+    if (header_bytes > kMaxHeaderBytes) {
+      *route = "too_large";
+      *answer =
+          ErrorAnswer(Status(ErrorCode::kInvalidArgument, "The request headers are too large."));
       answer->close = true;
       return false;
     }

@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <thread>
 
 namespace vg::api::testing {
 
-HttpResponse SendRaw(int port, const std::string& raw, int timeout_ms) {
+HttpResponse SendRaw(int port, const std::string& raw, int timeout_ms, size_t piece_bytes,
+                     int pause_ms) {
   HttpResponse out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return out;
@@ -27,9 +29,13 @@ HttpResponse SendRaw(int port, const std::string& raw, int timeout_ms) {
   }
   size_t sent = 0;
   while (sent < raw.size()) {
-    ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
+    size_t size = piece_bytes > 0 ? std::min(piece_bytes, raw.size() - sent) : raw.size() - sent;
+    ssize_t n = ::send(fd, raw.data() + sent, size, MSG_NOSIGNAL);
     if (n <= 0) break;  // the server may answer (413) and close before reading everything
     sent += static_cast<size_t>(n);
+    if (piece_bytes > 0 && sent < raw.size()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    }
   }
   std::string data;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -18,8 +18,11 @@ struct HttpResponse {
   }
 };
 
-// Sends `raw` to 127.0.0.1:port and reads one response (until Content-Length or close).
-HttpResponse SendRaw(int port, const std::string& raw, int timeout_ms = 10000);
+// Sends `raw` to 127.0.0.1:port and reads one response (until Content-Length or close). With
+// `piece_bytes` > 0 the request goes out in pieces of that size, `pause_ms` apart (a slow
+// client).
+HttpResponse SendRaw(int port, const std::string& raw, int timeout_ms = 10000,
+                     size_t piece_bytes = 0, int pause_ms = 0);
 
 // A well-formed request with Connection: close. `headers` are "Name: value" lines joined with
 // "\r\n" (may be empty).
