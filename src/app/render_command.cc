@@ -12,6 +12,7 @@
 #include "app/progress_display.h"
 #include "app/template_input.h"
 #include "assets/asset_cache.h"
+#include "obs/log.h"
 #include "render/render.h"
 
 namespace vg::app {
@@ -77,6 +78,8 @@ class RenderCommand final : public Command {
   }
 
   int Run() override {
+    // The error the command prints says it all; library warnings would only repeat it.
+    obs::SetLogLevel(obs::Level::kError);
     ProgressMode mode;
     if (!ParseProgressMode(progress_, &mode)) {
       return ReportError(Status(ErrorCode::kInvalidArgument,
@@ -146,7 +149,7 @@ class RenderCommand final : public Command {
                             {"elapsedSec", result->elapsed_seconds}};
       if (!poster_.empty()) out["poster"] = poster_;
       std::cout << out.dump() << std::endl;
-    } else if (mode != ProgressMode::kNone) {
+    } else if (mode == ProgressMode::kBar) {
       std::fputs(fmt::format("wrote {} ({} frames, {:.2f} s, {:.1f} MB) in {:.2f} s ({:.1f} fps)\n",
                              output_, result->frames, result->duration_seconds,
                              result->size_bytes / 1e6, result->elapsed_seconds,

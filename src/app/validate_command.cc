@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/template_input.h"
+#include "obs/log.h"
 #include "tmpl/load.h"
 
 namespace vg::app {
@@ -23,6 +24,7 @@ class ValidateCommand final : public Command {
   }
 
   int Run() override {
+    obs::SetLogLevel(obs::Level::kError);
     tmpl::Limits limits;
     auto loaded = LoadTemplate(args_, limits);
     if (!loaded.ok()) return ReportError(loaded.error(), json_, false);

@@ -120,6 +120,10 @@ std::string LineAndColumn(std::string_view text, std::size_t offset) {
 // person needs ("invalid literal; last read: 'tru?'"), short and valid UTF-8.
 std::string ParserReason(const std::string& what) {
   std::string_view reason = what;
+  // nlohmann prefixes its messages with "[json.exception.<kind>.<id>] ": an internal detail.
+  if (reason.starts_with("[json.exception.")) {
+    if (auto close = reason.find("] "); close != std::string_view::npos) reason.remove_prefix(close + 2);
+  }
   if (auto dash = reason.find(" - "); dash != std::string_view::npos) {
     reason.remove_prefix(dash + 3);
   } else if (auto colon = reason.find(": "); colon != std::string_view::npos) {
@@ -170,8 +174,11 @@ Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
       return Status(ErrorCode::kInvalidJson,
                     fmt::format("the {} is not valid JSON: invalid UTF-8 at {}", what, where));
     }
+    // A number too large for a double is well-formed JSON text but cannot be read.
+    const bool out_of_range = builder.error_what().find("out_of_range") != std::string::npos;
     return Status(ErrorCode::kInvalidJson,
-                  fmt::format("the {} is not valid JSON: syntax error at {}: {}", what, where,
+                  fmt::format("the {} is not valid JSON: {} at {}: {}", what,
+                              out_of_range ? "number out of range" : "syntax error", where,
                               ParserReason(builder.error_what())));
   }
   return root;

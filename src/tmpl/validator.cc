@@ -2,6 +2,8 @@
 // inputs block, the video's length, and the output/duration/font limits (validator.h).
 #include "tmpl/validator.h"
 
+#include "tmpl/load.h"
+
 #include <fmt/format.h>
 
 #include "tmpl/declared_inputs.h"
@@ -63,7 +65,7 @@ Template TemplateValidator::Validate(const Json& document) {
   if (checker_.Require(document, root, "tracks")) {
     ValidateTracks(document["tracks"], root.Field("tracks"), &t.tracks);
   }
-  ValidateLength();
+  ValidateLength(t);
   return t;
 }
 
@@ -166,11 +168,18 @@ void TemplateValidator::ValidateInputs(const Json& inputs, const Path& path) {
   }
 }
 
-void TemplateValidator::ValidateLength() {
+void TemplateValidator::ValidateLength(const Template& t) {
   // A top-level duration that was given but is invalid has been reported already; so has a
   // clip's invalid duration or end. Only a template that says nothing at all gets this one.
   if (!duration_given_ && !timing_.clip_gives_end && !timing_.audio_gives_length) {
     checker_.Problem(Path().Field("duration"), "required: nothing determines the video's length");
+    return;
+  }
+  // A length that rounds to no frame at all cannot be rendered (render refuses it too).
+  if (auto length = KnownDuration(t); length && RoundTimeToIndex(*length, t.output.fps) < 1) {
+    checker_.Problem(Path().Field("duration"),
+                     fmt::format("the video is shorter than one frame ({} s at {} fps)",
+                                 FormatNumber(*length), FormatNumber(t.output.fps.ToDouble())));
   }
 }
 

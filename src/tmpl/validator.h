@@ -52,7 +52,7 @@ class TemplateValidator {
                                              ClipType type);
   std::optional<Easing> ValidateEasing(const Json& easing, const Path& path);
   // The limit on every known clip end and the "nothing determines the length" rule.
-  void ValidateLength();
+  void ValidateLength(const Template& t);
 
   Checker checker_;
   const Limits& limits_;
