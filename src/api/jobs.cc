@@ -6,9 +6,7 @@
 #include <algorithm>
 
 #include "api/auth.h"
-#if VG_API_HAS_NOTIFY
 #include "notify/webhooks.h"
-#endif
 #include "obs/log.h"
 #include "queue/owner_index.h"
 #include "queue/producer.h"
@@ -233,7 +231,6 @@ Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_v
     return nlohmann::json{{"jobId", job.id}, {"status", "cancelling"}};
   }
   // This process finalised the job, so it sends the webhook (API.md "cancel").
-#if VG_API_HAS_NOTIFY
   if (deps_.webhooks && job.data.is_object() && job.data.contains("webhookUrl") &&
       job.data["webhookUrl"].is_string()) {
     notify::WebhookEvent event;
@@ -248,7 +245,6 @@ Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_v
                {{"job", job.id}, {"error", sent.ToString()}});
     }
   }
-#endif
   return nlohmann::json{{"jobId", job.id}, {"status", "cancelled"}};
 }
 
