@@ -23,5 +23,8 @@ class Command {
 // Each Add* registers a subcommand and returns the object its options write into.
 std::unique_ptr<Command> AddRenderCommand(CLI::App& root);
 std::unique_ptr<Command> AddValidateCommand(CLI::App& root);
+std::unique_ptr<Command> AddServeCommand(CLI::App& root);   // serve_command.cc
+std::unique_ptr<Command> AddApiCommand(CLI::App& root);     // api_command.cc
+std::unique_ptr<Command> AddWorkerCommand(CLI::App& root);  // worker_command.cc
 
 }  // namespace vg::app

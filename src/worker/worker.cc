@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "notify/webhooks.h"  // WebhookEvent (a plain struct) is usable without vg_notify
+#include "notify/webhooks.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "storage/blob_store.h"
@@ -194,11 +194,7 @@ void Worker::SendWebhook(const queue::Job& job, const JobReport& report) {
   }
   auto metadata = job.data.find("metadata");
   if (metadata != job.data.end() && !metadata->is_null()) event.data["metadata"] = *metadata;
-#ifdef VG_WORKER_HAS_NOTIFY
   Status s = deps_.webhooks->Enqueue(event);
-#else
-  Status s = Error(ErrorCode::kInternal, "this build has no webhooks module");
-#endif
   if (!s.ok()) {
     // A webhook failure never fails the job.
     obs::Log(obs::Level::kError, "worker.webhook_enqueue_failed",

@@ -1,0 +1,70 @@
+// Helpers of the service end-to-end tests: where vidgen and ffprobe are (compiled in by
+// CMake), temporary folders, polling, ffprobe, a small blocking HTTP client (libcurl), and a
+// `vidgen` process started with a test environment. Used from the test thread only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/subprocess.h"
+
+namespace vg::service_test {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+using Env = std::map<std::string, std::string>;
+
+std::string VidgenPath();
+std::string FfprobePath();
+std::string NodeModules();
+std::string ScriptsDir();  // tests/service in the source tree
+
+// A folder made with mkdtemp, removed with everything in it when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Polls `condition` every 20 ms until it holds or `timeout_ms` passes.
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+
+// A template of `seconds` at width × height (draft quality), a moving shape and a text
+// placeholder {{name}}: small ones render in a fraction of a second, 1280×720 ones take long
+// enough to be caught mid-render.
+Json TestTemplate(int width, int height, double seconds, int fps = 30);
+
+// ffprobe -show_format -show_streams as JSON; an empty object on failure.
+Json Probe(const fs::path& file);
+
+struct HttpReply {
+  long status = 0;  // 0 = no answer
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  Json json() const;                           // the body parsed; null when it is not JSON
+};
+HttpReply HttpRequest(const std::string& method, const std::string& url,
+                      const std::string& body = "", const std::vector<std::string>& headers = {});
+
+// The regular files under `dir`, relative, sorted ("videos/1.mp4").
+std::vector<std::string> FilesUnder(const fs::path& dir);
+
+// `vidgen <args>` with `env` added to the environment; killed (SIGKILL) when destroyed.
+std::unique_ptr<testing::Subprocess> StartVidgen(const std::vector<std::string>& args,
+                                                 const Env& env);
+
+}  // namespace vg::service_test
