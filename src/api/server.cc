@@ -198,8 +198,9 @@ Answer ErrorAnswer(const Status& status) {
 
 class Server::Impl {
  public:
-  Impl(const config::Config& config, Dependencies deps)
+  Impl(const config::Config& config, Dependencies deps, ServerOptions options)
       : config_(config),
+        options_(options),
         deps_(deps),
         clock_(deps.clock ? deps.clock : &system_clock_),
         rate_limiter_(config.api_rate_limit_per_min, *clock_) {}
@@ -225,7 +226,8 @@ class Server::Impl {
     jobs_deps.clock = clock_;
     jobs_ = std::make_unique<JobsService>(config_, jobs_deps, auth_->enabled());
     local_store_ = dynamic_cast<storage::LocalStore*>(deps_.blob_store);
-    hub_ = std::make_unique<WsHub>(*jobs_, redis, queue, deps_.metrics);
+    hub_ = std::make_unique<WsHub>(*jobs_, redis, queue, deps_.metrics,
+                                   WsHubOptions{options_.ws_ping_interval, options_.ws_drop_after});
     if (deps_.metrics) RegisterMetrics();
     if (!auth_->enabled()) {
       obs::Log(obs::Level::kWarn, "api.auth_off",
@@ -761,6 +763,7 @@ class Server::Impl {
   }
 
   const config::Config config_;
+  const ServerOptions options_;
   Dependencies deps_;
   SystemClock system_clock_;
   const Clock* clock_;
@@ -780,8 +783,9 @@ class Server::Impl {
   std::chrono::steady_clock::time_point last_refresh_{};
 };
 
-Result<std::unique_ptr<Server>> Server::Start(const config::Config& config, Dependencies deps) {
-  auto impl = std::make_unique<Impl>(config, deps);
+Result<std::unique_ptr<Server>> Server::Start(const config::Config& config, Dependencies deps,
+                                              ServerOptions options) {
+  auto impl = std::make_unique<Impl>(config, deps, options);
   VG_RETURN_IF_ERROR(impl->Init());
   VG_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -10,6 +10,7 @@
 // the destructor stops. Ownership: Dependencies are borrowed and must outlive the Server.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "base/clock.h"
@@ -39,11 +40,18 @@ struct Dependencies {
   const Clock* clock = nullptr;              // null = system clock
 };
 
+// Tunables with production defaults; tests shorten them.
+struct ServerOptions {
+  std::chrono::milliseconds ws_ping_interval{30000};  // API.md: ping every 30 s
+  std::chrono::milliseconds ws_drop_after{60000};     // drop a peer silent this long
+};
+
 class Server {
  public:
   // Binds HOST:PORT (PORT 0 = a free port, see port()) and starts serving. kInvalidArgument
   // for missing dependencies or a bad JWKS; kInternal when the address cannot be bound.
-  static Result<std::unique_ptr<Server>> Start(const config::Config& config, Dependencies deps);
+  static Result<std::unique_ptr<Server>> Start(const config::Config& config, Dependencies deps,
+                                               ServerOptions options = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -99,7 +99,7 @@ class ApiTest : public ::testing::Test {
     deps.producer = producer_.get();
     deps.blob_store = store_.get();
     deps.metrics = &metrics_;
-    auto server = Server::Start(config_, deps);
+    auto server = Server::Start(config_, deps, server_options_);
     ASSERT_TRUE(server.ok()) << server.error().ToString();
     server_ = std::move(*server);
     port_ = server_->port();
@@ -136,6 +136,7 @@ class ApiTest : public ::testing::Test {
   static inline vg::testing::RedisServer* redis_ = nullptr;
   std::string dir_;
   config::Config config_;
+  ServerOptions server_options_;
   obs::Metrics metrics_;
   std::unique_ptr<queue::Producer> producer_;
   std::unique_ptr<storage::LocalStore> store_;

@@ -10,7 +10,9 @@ const WebSocket = require(path.join(process.env.VG_NODE_MODULES, 'ws'));
 
 const [port, token, seconds, ...messages] = process.argv.slice(2);
 const query = token && token !== '-' ? `?access_token=${encodeURIComponent(token)}` : '';
-const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`);
+// VG_WS_PLAY_DEAD=1: never answer pings (a vanished peer).
+const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`,
+                         { autoPong: process.env.VG_WS_PLAY_DEAD !== '1' });
 const out = (line) => process.stdout.write(line + '\n');
 
 ws.on('open', () => {

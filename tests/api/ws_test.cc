@@ -33,12 +33,13 @@ bool Has(const std::vector<nlohmann::json>& messages, const std::string& type,
 }
 
 std::unique_ptr<Subprocess> StartClient(int port, const std::string& token, int seconds,
-                                        std::vector<std::string> messages) {
+                                        std::vector<std::string> messages, bool play_dead = false) {
   std::vector<std::string> argv = {VG_NODE, VG_WS_CLIENT_SCRIPT, std::to_string(port), token,
                                    std::to_string(seconds)};
   for (auto& m : messages) argv.push_back(std::move(m));
   return std::make_unique<Subprocess>(
-      argv, std::map<std::string, std::string>{{"VG_NODE_MODULES", VG_NODE_MODULES}});
+      argv, std::map<std::string, std::string>{{"VG_NODE_MODULES", VG_NODE_MODULES},
+                                               {"VG_WS_PLAY_DEAD", play_dead ? "1" : "0"}});
 }
 
 TEST_F(ApiTest, WebSocketStatusProgressAndCompletion) {
@@ -121,6 +122,29 @@ TEST_F(ApiTest, WebSocketAuthAndOwnerIsolation) {
   for (const auto& m : Messages(client->output()))
     EXPECT_NE(m.value("jobId", ""), theirs) << m.dump();
   EXPECT_TRUE(Has(Messages(client->output()), "progress", "jobId", mine));
+}
+
+TEST_F(ApiTest, WebSocketHeartbeatPingsAndDropsSilentPeers) {
+  server_options_.ws_ping_interval = std::chrono::milliseconds(200);
+  server_options_.ws_drop_after = std::chrono::milliseconds(700);
+  StartServer();
+  auto alive = StartClient(port_, "-", 4, {});
+  auto dead = StartClient(port_, "-", 4, {}, /*play_dead=*/true);
+  // The silent peer is dropped (its socket is closed without a close frame: code 1006).
+  ASSERT_TRUE(WaitFor([&] { return dead->output().find("CLOSE") != std::string::npos; }, 3500))
+      << dead->output();
+  EXPECT_NE(dead->output().find("CLOSE 1006"), std::string::npos) << dead->output();
+  EXPECT_NE(dead->output().find("PING"), std::string::npos);
+  // The answering peer keeps being pinged and stays connected.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::string out = alive->output();
+  EXPECT_EQ(out.find("CLOSE"), std::string::npos) << out;
+  size_t pings = 0;
+  for (size_t p = out.find("PING"); p != std::string::npos; p = out.find("PING", p + 1)) ++pings;
+  EXPECT_GE(pings, 5u) << out;
+  EXPECT_TRUE(WaitFor([&] {
+    return metrics_.RenderPrometheus().find("vidgen_ws_clients 1") != std::string::npos;
+  }));
 }
 
 }  // namespace
