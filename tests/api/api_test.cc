@@ -292,6 +292,22 @@ TEST_F(ApiTest, CancelAndRetry) {
       WaitFor([&] { return Json(Get("/api/video/status/" + id))["status"] == "cancelled"; }));
 }
 
+TEST_F(ApiTest, CancelOfAQueuedJobSendsItsWebhook) {
+  config_.allow_private_urls = true;
+  webhooks_ = std::make_unique<notify::WebhookQueue>(redis_options(), queue_name());
+  StartServer();
+  std::string id = Submit("", R"(,"webhookUrl":"http://127.0.0.1:9/hook","metadata":{"o":1})");
+  ASSERT_EQ(Request(port_, "DELETE", "/api/video/cancel/" + id).status, 200);
+  queue::Producer deliveries(redis_options(), notify::WebhookQueueName(queue_name()));
+  auto waiting = deliveries.ListJobs(queue::JobState::kWaiting, 0, 10);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  std::string data = (*waiting)[0].data.dump();
+  EXPECT_NE(data.find("video.cancelled"), std::string::npos) << data;
+  EXPECT_NE(data.find(id), std::string::npos) << data;
+  EXPECT_NE(data.find("http://127.0.0.1:9/hook"), std::string::npos) << data;
+}
+
 TEST_F(ApiTest, FailedJobShowsErrorAndCanBeRetried) {
   StartServer();
   std::string id = Submit();

@@ -17,6 +17,7 @@
 #include "api/server.h"
 #include "config/config.h"
 #include "http_client.h"
+#include "notify/webhooks.h"
 #include "obs/metrics.h"
 #include "queue/consumer.h"
 #include "queue/producer.h"
@@ -99,6 +100,7 @@ class ApiTest : public ::testing::Test {
     deps.producer = producer_.get();
     deps.blob_store = store_.get();
     deps.metrics = &metrics_;
+    deps.webhooks = webhooks_.get();
     auto server = Server::Start(config_, deps, server_options_);
     ASSERT_TRUE(server.ok()) << server.error().ToString();
     server_ = std::move(*server);
@@ -140,6 +142,7 @@ class ApiTest : public ::testing::Test {
   obs::Metrics metrics_;
   std::unique_ptr<queue::Producer> producer_;
   std::unique_ptr<storage::LocalStore> store_;
+  std::unique_ptr<notify::WebhookQueue> webhooks_;  // set before StartServer to send webhooks
   std::unique_ptr<Server> server_;
   std::unique_ptr<queue::Consumer> consumer_;
   int port_ = 0;
