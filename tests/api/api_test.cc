@@ -499,6 +499,26 @@ TEST_F(ApiTest, RateLimitAnswers429WithRetryAfter) {
   EXPECT_EQ(Get("/health").status, 200);  // operations endpoints are not limited
 }
 
+TEST_F(ApiTest, RateLimitPerClientIpTrustsForwardedForOnlyWhenAsked) {
+  config_.api_rate_limit_per_min = 2;
+  config_.trust_proxy = true;
+  StartServer();
+  auto from = [&](const std::string& ip) {
+    return Get("/api/video/jobs", "X-Forwarded-For: " + ip + ", 10.0.0.1").status;
+  };
+  EXPECT_EQ(from("203.0.113.1"), 200);
+  EXPECT_EQ(from("203.0.113.1"), 200);
+  EXPECT_EQ(from("203.0.113.1"), 429);
+  EXPECT_EQ(from("203.0.113.2"), 200);  // another client behind the proxy has its own bucket
+  server_->Stop();
+  server_.reset();
+  config_.trust_proxy = false;
+  StartServer();
+  EXPECT_EQ(from("203.0.113.3"), 200);
+  EXPECT_EQ(from("203.0.113.4"), 200);
+  EXPECT_EQ(from("203.0.113.5"), 429);  // the header is ignored: one bucket for 127.0.0.1
+}
+
 TEST_F(ApiTest, CorsPreflight) {
   config_.cors_origins = {"https://app.example"};
   StartServer();
