@@ -10,10 +10,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
 
+#include "net/test_http_server.h"
 #include "notify/webhooks.h"
 #include "obs/metrics.h"
 #include "queue/events.h"
@@ -341,6 +343,64 @@ TEST_F(WorkerTest, FinalOutcomesQueueWebhooksWithTheSameData) {
   EXPECT_NE(all.find("video.failed"), std::string::npos) << all;
   EXPECT_NE(all.find("A-17"), std::string::npos) << all;
   EXPECT_NE(all.find("videos/" + ok + ".mp4"), std::string::npos) << all;
+}
+
+TEST_F(WorkerTest, AssetHttp5xxIsRetriedAnd404IsNot) {
+  net::testing::TestHttpServer http([](const net::testing::TestRequest& request) {
+    net::testing::TestReply reply;
+    reply.status = request.path == "/busy.png" ? 503 : 404;
+    reply.body = "no";
+    return reply;
+  });
+  ASSERT_TRUE(http.Start().ok());
+  config_.allow_private_urls = true;  // the test server is on loopback
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  auto with_image = [&](const std::string& url) {
+    json t = Template(160, 90, 1);
+    t["tracks"].push_back({{"type", "image"}, {"clips", {{{"src", url}}}}});
+    return json{{"template", t}};
+  };
+  const std::string busy = Add(with_image(http.Url("/busy.png")), 2);
+  const std::string gone = Add(with_image(http.Url("/gone.png")), 2);
+  ASSERT_TRUE(WaitState(busy, queue::JobState::kFailed, 15000));
+  ASSERT_TRUE(WaitState(gone, queue::JobState::kFailed, 15000));
+  EXPECT_EQ(Get(busy).attempts_made, 2) << "a 5xx may pass later: retried";
+  EXPECT_EQ(Get(gone).attempts_made, 1) << "a 404 will not: not retried";
+  EXPECT_EQ(Get(busy).error_code, "asset_unavailable");
+  EXPECT_EQ(Get(gone).error_code, "asset_unavailable");
+  EXPECT_EQ(http.hits("/busy.png"), 2);
+}
+
+TEST_F(WorkerTest, SweepDeletesStoredObjectsOlderThanTheHistory) {
+  const fs::path source = dir_.path() / "object.bin";
+  std::ofstream(source) << "bytes";
+  ASSERT_TRUE(store_->Put("videos/old.mp4", source.string(), "video/mp4").ok());
+  ASSERT_TRUE(store_->Put("videos/new.mp4", source.string(), "video/mp4").ok());
+  auto old_path = store_->PathFor("videos/old.mp4");
+  ASSERT_TRUE(old_path.ok());
+  fs::last_write_time(*old_path, fs::file_time_type::clock::now() - std::chrono::hours(49));
+  config_.completed_job_ttl_days = 2;
+  tuning_.sweep_interval = std::chrono::milliseconds(50);
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  EXPECT_TRUE(WaitFor([&] { return !store_->Head("videos/old.mp4").ok(); }, 5000));
+  EXPECT_TRUE(store_->Head("videos/new.mp4").ok());
+}
+
+TEST_F(WorkerTest, ConcurrencyRunsThatManyJobsAtOnce) {
+  config_.worker_concurrency = 2;
+  auto worker = MakeWorker();
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string a = Add({{"template", Template(1280, 720, 300)}});
+  const std::string b = Add({{"template", Template(1280, 720, 300)}});
+  const std::string c = Add({{"template", Template(1280, 720, 300)}});
+  EXPECT_TRUE(WaitFor([&] { return worker->active_jobs() == 2; }, 10000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(worker->active_jobs(), 2);
+  EXPECT_EQ(Get(c).state, queue::JobState::kWaiting);
+  worker->Shutdown(std::chrono::milliseconds(0));
+  for (const auto& id : {a, b, c}) EXPECT_EQ(Get(id).state, queue::JobState::kWaiting) << id;
 }
 
 }  // namespace

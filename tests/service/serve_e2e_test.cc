@@ -159,11 +159,42 @@ TEST_F(ServeE2eTest, PostStatusDownloadWebhookThenSigtermLeavesNoRedis) {
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_EQ(ids[0], ids[1]) << "a retry keeps its webhook-id";
 
+  // The worker's metrics show on the API's /metrics (one registry per process).
+  const std::string metrics = HttpRequest("GET", serve.url("/metrics")).body;
+  EXPECT_NE(metrics.find("vidgen_job_duration_seconds_count{outcome=\"completed\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("vidgen_workers_live 1"), std::string::npos) << metrics;
+
   serve.process().Kill(SIGTERM);
   EXPECT_EQ(serve.process().Wait(15000), 0) << serve.output();
   errno = 0;
   EXPECT_TRUE(kill(redis_pid, 0) == -1 && errno == ESRCH) << "redis-server left behind";
   sink->Kill(SIGTERM);
+}
+
+TEST_F(ServeE2eTest, KillDashNineOfServeTakesItsRedisDownToo) {
+  Service serve("serve", ServeEnv());
+  ASSERT_TRUE(serve.ready()) << serve.output();
+  const pid_t redis_pid = serve.RedisPid();
+  ASSERT_GT(redis_pid, 0);
+  serve.process().Kill(SIGKILL);
+  serve.process().Wait(5000);
+  // PR_SET_PDEATHSIG: the orphaned redis-server gets SIGTERM and exits (init reaps it).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::ifstream stat("/proc/" + std::to_string(redis_pid) + "/stat");
+        std::string pid, name, state;
+        stat >> pid >> name >> state;
+        return !stat || state == "Z";
+      },
+      10000))
+      << "redis-server outlived vidgen";
+  // The next start on the same DATA_DIR works (the AOF is intact).
+  Service again("serve", ServeEnv());
+  EXPECT_TRUE(again.ready()) << again.output();
+  again.process().Kill(SIGTERM);
+  EXPECT_EQ(again.process().Wait(15000), 0);
 }
 
 TEST_F(ServeE2eTest, CancelOfAQueuedAndOfAnActiveJob) {
