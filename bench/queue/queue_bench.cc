@@ -71,8 +71,9 @@ Figures RunOurs(vg::testing::RedisServer& server, const std::string& queue_name,
   f.add.ms = Ms(t0);
   f.add.redis_cpu_us = RedisCpuUs(client) - cpu0;
   if (!added.ok() || static_cast<int>(added->size()) != jobs) {
-    std::fprintf(stderr, "add failed\n");
-    std::exit(1);
+    std::fprintf(stderr, "add failed: %s\n",
+                 added.ok() ? "short" : added.error().ToString().c_str());
+    return f;  // no exit: the server's destructor must stop redis-server
   }
   ConsumerOptions options;
   options.concurrency = concurrency;
@@ -81,7 +82,7 @@ Figures RunOurs(vg::testing::RedisServer& server, const std::string& queue_name,
                     [](const Job&, JobContext&) { return JobOutcome::Completed(); });
   cpu0 = RedisCpuUs(client);
   t0 = std::chrono::steady_clock::now();
-  if (!consumer.Start().ok()) std::exit(1);
+  if (!consumer.Start().ok()) return f;
   while (consumer.stats().completed < jobs)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   f.drain.ms = Ms(t0);

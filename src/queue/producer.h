@@ -4,6 +4,8 @@
 // Lua script (EVALSHA), so it is atomic against Node BullMQ clients and our consumers.
 //
 // Thread safety: every method is thread-safe; calls share one connection and are serialised.
+// A thread that calls into the queue gets SIGPIPE blocked (a dead Redis socket is an error,
+// not a signal); the same holds for EventsReader.
 // Errors: queue_unavailable while Redis is down (the connection is retried with backoff on the
 // next call), not_found for an unknown job, and the codes named per method.
 #pragma once

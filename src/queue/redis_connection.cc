@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -53,6 +55,19 @@ Reply Convert(const redisReply* r) {
   return out;
 }
 
+// hiredis writes with write(): a peer that went away (Redis restarting, a socket shut down by
+// Interrupt) would raise SIGPIPE and kill the process. SIGPIPE from write() goes to the writing
+// thread, so blocking it on each thread that talks to Redis turns it into an EPIPE error.
+void BlockSigpipeOnThisThread() {
+  thread_local bool blocked = false;
+  if (blocked) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  blocked = true;
+}
+
 bool IsUnavailableError(std::string_view text) {
   // A restarting server answers LOADING until its AOF is read; a replica may say MASTERDOWN.
   return text.starts_with("LOADING") || text.starts_with("MASTERDOWN") ||
@@ -89,6 +104,7 @@ RedisConnection::~RedisConnection() {
 Status RedisConnection::Connect() { return EnsureConnected(); }
 
 Status RedisConnection::EnsureConnected() {
+  BlockSigpipeOnThisThread();
   if (context_) return Status::Ok();
   auto now = std::chrono::steady_clock::now();
   if (now < next_attempt_) {

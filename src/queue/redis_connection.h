@@ -4,6 +4,8 @@
 //
 // Thread safety: a connection is used by one thread at a time. Interrupt() is the exception:
 // any thread may call it to break a blocking read (used by close).
+// Signals: a thread that sends commands gets SIGPIPE blocked (once, for good), so a vanished
+// peer is an EPIPE error rather than the end of the process.
 #pragma once
 
 #include <chrono>
