@@ -176,6 +176,8 @@ void Consumer::Close(CloseMode mode) {
   for (auto& slot : slots_) {
     if (slot->thread.joinable()) slot->thread.join();
   }
+  keeper_stop_ = true;
+  wake_.notify_all();
   if (keeper_.joinable()) keeper_.join();
   obs::Log(obs::Level::kInfo, "queue.consumer_closed",
            {{"queue", queue_.name}, {"completed", completed_.load()}, {"failed", failed_.load()}});
@@ -189,6 +191,11 @@ ConsumerStats Consumer::stats() const {
 int Consumer::active_jobs() const {
   std::lock_guard lock(mutex_);
   return static_cast<int>(active_.size());
+}
+
+void Consumer::SleepUnless(int64_t ms, const std::atomic<bool>& stop) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, std::chrono::milliseconds(ms), [&stop] { return stop.load(); });
 }
 
 bool Consumer::SleepUnlessClosing(int64_t ms) {
@@ -489,7 +496,7 @@ void Consumer::KeeperLoop() {
   const int64_t stalled_every_ms = options_.stalled_interval_ms;
   auto last_renew = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> last_stalled;
-  while (!closing_) {
+  while (!keeper_stop_) {
     std::vector<std::shared_ptr<ActiveJob>> entries;
     {
       std::lock_guard lock(mutex_);
@@ -534,7 +541,8 @@ void Consumer::KeeperLoop() {
     } else {
       last_renew = now;
     }
-    if (!last_stalled || now - *last_stalled >= std::chrono::milliseconds(stalled_every_ms)) {
+    if (!closing_ &&
+        (!last_stalled || now - *last_stalled >= std::chrono::milliseconds(stalled_every_ms))) {
       std::vector<std::string> keys = keys_.WorkerKeys();
       keys.push_back(keys_.Key("stalled-check"));
       Result<Reply> recovered =
@@ -550,7 +558,7 @@ void Consumer::KeeperLoop() {
         }
       }
     }
-    SleepUnlessClosing(tick_ms);
+    SleepUnless(tick_ms, keeper_stop_);
   }
 }
 

@@ -134,7 +134,8 @@ class Consumer {
   // Starts the threads. invalid_argument for bad options. Redis being down is not an error:
   // the threads keep reconnecting.
   Status Start();
-  // Stops taking jobs and joins every thread (see CloseMode). Idempotent.
+  // Stops taking jobs and joins every thread (see CloseMode). Locks of running jobs stay renewed
+  // and cancel keys polled until their handlers return. Idempotent.
   void Close(CloseMode mode = CloseMode::kFinishCurrent);
 
   ConsumerStats stats() const;
@@ -156,6 +157,8 @@ class Consumer {
   void WaitForWork(Slot* slot, int64_t next_delayed_ms);
   // Sleeps up to `ms` unless the consumer is closing. Returns false if closing.
   bool SleepUnlessClosing(int64_t ms);
+  // Sleeps up to `ms` unless `stop` becomes true.
+  void SleepUnless(int64_t ms, const std::atomic<bool>& stop);
   std::vector<std::string> FetchArgs(const std::string& token, int64_t now) const;
 
   QueueKeys keys_;
@@ -172,6 +175,8 @@ class Consumer {
 
   std::atomic<bool> closing_{false};
   std::atomic<bool> handing_back_{false};
+  // The keeper outlives the job threads at close: running jobs keep their locks renewed.
+  std::atomic<bool> keeper_stop_{false};
   mutable std::mutex mutex_;  // guards active_, the sleep cv, started_
   std::condition_variable wake_;
   std::map<std::string, std::shared_ptr<ActiveJob>> active_;

@@ -542,6 +542,28 @@ TEST_F(QueueTest, LongJobKeepsItsLockAndRunsOnce) {
   EXPECT_EQ(a.stats().lost_locks + b.stats().lost_locks, 0);
 }
 
+TEST_F(QueueTest, GracefulCloseKeepsRenewingTheLockOfARunningJob) {
+  Producer producer(redis(), queue());
+  ASSERT_TRUE(producer.Add("long", Json::object()).ok());
+  std::atomic<bool> started{false};
+  std::atomic<bool> lock_lost{false};
+  ConsumerOptions options = FastOptions();
+  options.lock_ms = 400;
+  Consumer consumer(redis(), queue(), options, [&](const Job&, JobContext& context) {
+    started = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // outlives the lock 3x
+    lock_lost = context.LockLost();
+    return JobOutcome::Completed();
+  });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  consumer.Close(CloseMode::kFinishCurrent);  // returns once the handler is done
+  EXPECT_FALSE(lock_lost);
+  EXPECT_EQ(consumer.stats().completed, 1);
+  EXPECT_EQ(consumer.stats().lost_locks, 0);
+  EXPECT_EQ(producer.GetJob("1")->state, JobState::kCompleted);
+}
+
 TEST_F(QueueTest, CloseWithHandBackReturnsTheJobToWait) {
   Producer producer(redis(), queue());
   JobOptions options;
