@@ -6,6 +6,7 @@
 #include "worker/worker.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -78,7 +79,10 @@ class TempDir {
 
 class WorkerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new vg::testing::RedisServer(); }
+  static void SetUpTestSuite() {
+    signal(SIGPIPE, SIG_IGN);  // as vidgen does: a closed Redis socket must not kill the test
+    server_ = new vg::testing::RedisServer();
+  }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -214,8 +218,10 @@ TEST_F(WorkerTest, RendersStoresAndCompletesWithResultAndProgress) {
   EXPECT_EQ(progress.back(), 100);
   EXPECT_TRUE(
       std::any_of(progress.begin(), progress.end(), [](int p) { return p > 30 && p <= 80; }));
-  for (size_t i = 2; i + 2 < stamps_ms.size(); ++i) {  // the frame updates, 30 → last
-    EXPECT_GE(stamps_ms[i] - stamps_ms[i - 1], 95) << "more than 10 updates a second";
+  // At most 10 updates a second: any 11 consecutive events span about a second or more (the
+  // stream ids are Redis' clock, so allow for round-trip jitter).
+  for (size_t i = 0; i + 10 < stamps_ms.size(); ++i) {
+    EXPECT_GE(stamps_ms[i + 10] - stamps_ms[i], 900) << "more than 10 updates a second";
   }
   worker->Shutdown(std::chrono::milliseconds(1000));
   EXPECT_NE(metrics_.RenderPrometheus().find(

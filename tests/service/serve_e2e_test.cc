@@ -69,6 +69,8 @@ std::unique_ptr<testing::Subprocess> StartNode(const std::string& script,
 
 class ServeE2eTest : public ::testing::Test {
  protected:
+  void SetUp() override { signal(SIGPIPE, SIG_IGN); }
+
   Env ServeEnv() const {
     return {{"DATA_DIR", (dir_.path() / "data").string()},
             {"RATE_LIMIT_MAX", "0"},

@@ -17,6 +17,7 @@ namespace {
 class WorkerE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    signal(SIGPIPE, SIG_IGN);  // the producer's socket may be cut by the Redis restart
     storage_ = dir_.path() / "videos";
     fs::create_directories(storage_);
   }
