@@ -106,17 +106,9 @@ Status Worker::Start() {
 void Worker::Shutdown(std::chrono::milliseconds grace) {
   if (!started_) return;
   started_ = false;
-  // The consumer stops renewing job locks once it closes, and a job whose lock ran out can
-  // no longer be finished (and may be taken by another worker). A lock renewed a quarter of
-  // JOB_LOCK_MS ago or less has at least 3/4 of it left: keep the grace within half of it.
-  int64_t grace_ms = std::max<int64_t>(grace.count(), 0);
-  if (grace_ms > config_.job_lock_ms / 2) {
-    obs::Log(obs::Level::kInfo, "worker.grace_capped",
-             {{"grace_ms", static_cast<long long>(grace_ms)},
-              {"capped_ms", static_cast<long long>(config_.job_lock_ms / 2)},
-              {"reason", "job locks are not renewed while the consumer closes"}});
-    grace_ms = config_.job_lock_ms / 2;
-  }
+  // Running jobs keep their locks renewed while the consumer closes (queue::Consumer::Close),
+  // so the grace may be longer than JOB_LOCK_MS.
+  const int64_t grace_ms = std::max<int64_t>(grace.count(), 0);
   hand_back_at_unix_ms_.store(deps_.clock->NowUnixMs() + grace_ms);
   obs::Log(obs::Level::kInfo, "worker.stopping",
            {{"active", consumer_->active_jobs()}, {"grace_ms", static_cast<long long>(grace_ms)}});

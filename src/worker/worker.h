@@ -64,8 +64,7 @@ class Worker {
   // Starts the consumer and the sweep thread. invalid_argument without a store or for bad
   // options. Redis being down is not an error (the consumer keeps reconnecting).
   Status Start();
-  // See the file comment. The grace is capped at JOB_LOCK_MS / 2: the queue consumer does not
-  // renew locks while it closes. Idempotent; returns when every thread has stopped.
+  // See the file comment. Idempotent; returns when every thread has stopped.
   void Shutdown(std::chrono::milliseconds grace);
 
   queue::ConsumerStats stats() const;
