@@ -40,8 +40,6 @@ class ServeCommand final : public Command {
       if (!secret.ok()) return Fail(2, secret.error().message());
       config->url_signing_secret = *secret;
     }
-    if (Status s = ResolvePort(&*config); !s.ok()) return Fail(1, s.message());
-
     std::unique_ptr<RedisSupervisor> redis;
     if (!config->redis.configured) {
       RedisSupervisorOptions options;
@@ -55,6 +53,8 @@ class ServeCommand final : public Command {
       config->redis.db = 0;
     }
 
+    // After Redis has its port, so the free port picked for PORT=0 cannot be the same one.
+    if (Status s = ResolvePort(&*config); !s.ok()) return Fail(1, s.message());
     auto store = storage::CreateBlobStore(*config);
     if (!store.ok()) return Fail(2, "storage: " + store.error().message());
     obs::Metrics metrics;

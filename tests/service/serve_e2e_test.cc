@@ -21,20 +21,25 @@ namespace {
 
 constexpr char kWebhookSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// A `vidgen` service process on a free port, ready once /health answers.
+// A `vidgen` service process on a free port (PORT=0: the port is read from its "listening on"
+// line), ready once /health answers.
 class Service {
  public:
   Service(const std::string& command, Env env) {
-    port_ = testing::FreeLoopbackPort();
-    env["PORT"] = std::to_string(port_);
+    env["PORT"] = "0";
     env["HOST"] = "127.0.0.1";
     process_ = StartVidgen({command}, env);
+    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
     ready_ = WaitFor(
                  [&] {
-                   return !process_->running() || HttpRequest("GET", url("/health")).status == 200;
+                   if (!process_->running()) return true;
+                   std::smatch m;
+                   const std::string out = process_->output();
+                   if (port_ == 0 && std::regex_search(out, m, listening)) port_ = std::stoi(m[1]);
+                   return port_ != 0 && HttpRequest("GET", url("/health")).status == 200;
                  },
                  20000) &&
-             process_->running();
+             process_->running() && port_ != 0;
   }
   bool ready() const { return ready_; }
   std::string url(const std::string& path) const {
