@@ -19,13 +19,9 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<vg::app::Command>> commands;
   commands.push_back(vg::app::AddRenderCommand(root));
   commands.push_back(vg::app::AddValidateCommand(root));
-#ifdef VG_APP_HAS_API
   commands.push_back(vg::app::AddServeCommand(root));
   commands.push_back(vg::app::AddApiCommand(root));
-#endif
-#ifdef VG_APP_HAS_WORKER
   commands.push_back(vg::app::AddWorkerCommand(root));
-#endif
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
