@@ -1,6 +1,6 @@
 // `vidgen api`: the HTTP + WebSocket API only, against the configured Redis (default
-// redis://127.0.0.1:6379); any number of these may share one Redis. It links no renderer use:
-// jobs are rendered by `vidgen worker` processes. SIGINT/SIGTERM: stop, exit 0. Bad
+// redis://127.0.0.1:6379); any number of these may share one Redis. It renders nothing: jobs
+// are rendered by `vidgen worker` processes (which also deliver the webhooks it enqueues). SIGINT/SIGTERM: stop, exit 0. Bad
 // configuration: exit 2.
 #include <fmt/format.h>
 
