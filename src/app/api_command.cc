@@ -1,7 +1,7 @@
 // `vidgen api`: the HTTP + WebSocket API only, against the configured Redis (default
 // redis://127.0.0.1:6379); any number of these may share one Redis. It renders nothing: jobs
-// are rendered by `vidgen worker` processes (which also deliver the webhooks it enqueues). SIGINT/SIGTERM: stop, exit 0. Bad
-// configuration: exit 2.
+// are rendered by `vidgen worker` processes (which also deliver the webhooks it enqueues).
+// SIGINT/SIGTERM: stop, exit 0. Bad configuration: exit 2.
 #include <fmt/format.h>
 
 #include <cstdio>
