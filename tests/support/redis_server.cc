@@ -2,7 +2,9 @@
 #include "support/redis_server.h"
 
 #include <hiredis/hiredis.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -111,6 +113,16 @@ void RedisServer::Launch() {
   pid_t pid = ::fork();
   if (pid < 0) Fatal("fork failed");
   if (pid == 0) {
+    // The server logs to its file; it must not hold the test's stdout/stderr (ctest waits for
+    // those pipes to close), and it must not outlive a test binary that crashed.
+    int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, 0);
+      ::dup2(null_fd, 1);
+      ::dup2(null_fd, 2);
+      if (null_fd > 2) ::close(null_fd);
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
