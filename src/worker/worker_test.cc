@@ -23,6 +23,7 @@
 #include "queue/producer.h"
 #include "storage/local_store.h"
 #include "support/redis_server.h"
+#include "support/test_templates.h"
 
 namespace vg::worker {
 namespace {
@@ -39,26 +40,8 @@ bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
   return condition();
 }
 
-// A template of `seconds` at w×h, a moving shape and a text, so frames cost something.
 json Template(int width, int height, double seconds, int fps = 30) {
-  return {{"version", 1},
-          {"output", {{"width", width}, {"height", height}, {"fps", fps}, {"quality", "draft"}}},
-          {"duration", seconds},
-          {"background", "#203040"},
-          {"inputs", {{"name", {{"type", "string"}, {"default", "friend"}}}}},
-          {"tracks",
-           {{{"type", "shape"},
-             {"clips",
-              {{{"shape", "rect"},
-                {"width", width / 4},
-                {"height", height / 4},
-                {"fill", "#ff8800"},
-                {"animations",
-                 {{{"property", "x"},
-                   {"keyframes",
-                    {{{"time", 0}, {"value", 0}}, {{"time", seconds}, {"value", width}}}}}}}}}}},
-            {{"type", "text"},
-             {"clips", {{{"text", "{{name}}"}, {"style", {{"fontSize", height / 5}}}}}}}}}};
+  return vg::testing::MovingShapeTemplate(width, height, seconds, fps);
 }
 
 class TempDir {

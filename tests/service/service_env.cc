@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/subprocess.h"
+#include "support/test_templates.h"
 
 namespace vg::service_test {
 
@@ -36,24 +37,7 @@ bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
 }
 
 Json TestTemplate(int width, int height, double seconds, int fps) {
-  return {{"version", 1},
-          {"output", {{"width", width}, {"height", height}, {"fps", fps}, {"quality", "draft"}}},
-          {"duration", seconds},
-          {"background", "#203040"},
-          {"inputs", {{"name", {{"type", "string"}, {"default", "friend"}}}}},
-          {"tracks",
-           {{{"type", "shape"},
-             {"clips",
-              {{{"shape", "rect"},
-                {"width", width / 4},
-                {"height", height / 4},
-                {"fill", "#ff8800"},
-                {"animations",
-                 {{{"property", "x"},
-                   {"keyframes",
-                    {{{"time", 0}, {"value", 0}}, {{"time", seconds}, {"value", width}}}}}}}}}}},
-            {{"type", "text"},
-             {"clips", {{{"text", "{{name}}"}, {"style", {{"fontSize", height / 5}}}}}}}}}};
+  return vg::testing::MovingShapeTemplate(width, height, seconds, fps);
 }
 
 Json Probe(const fs::path& file) {
