@@ -135,17 +135,7 @@ HostResolver SystemHostResolver() {
   };
 }
 
-tmpl::Limits LimitsOf(const config::Config& config) {
-  tmpl::Limits l;
-  l.template_bytes = config.limits.template_bytes;
-  l.duration_s = config.limits.duration_s;
-  l.pixels = config.limits.pixels;
-  l.clips = config.limits.clips;
-  l.asset_bytes = config.limits.asset_bytes;
-  l.image_pixels = config.limits.image_pixels;
-  l.fonts = config.limits.fonts;
-  return l;
-}
+tmpl::Limits LimitsOf(const config::Config& config) { return config.limits; }
 
 bool UrlHost(std::string_view url, std::string* host) {
   size_t scheme_end = url.find("://");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/result.h"
 
 namespace vg::config {
@@ -27,15 +28,7 @@ struct RedisSettings {
   int db = 0;
 };
 
-struct Limits {  // LIMIT_* (TEMPLATE-FORMAT.md defaults)
-  int64_t template_bytes = 1 << 20;
-  double duration_s = 600;
-  int64_t pixels = 3840LL * 2160;
-  int clips = 500;
-  int64_t asset_bytes = 200LL << 20;
-  int64_t image_pixels = 40'000'000;
-  int fonts = 20;
-};
+using Limits = ::vg::TemplateLimits;  // LIMIT_* (TEMPLATE-FORMAT.md defaults)
 
 struct S3Settings {
   std::string access_key_id, secret_access_key;  // the secret is a secret

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/rational.h"
 
 namespace vg::tmpl {
@@ -245,14 +246,6 @@ struct Template {
 };
 
 // Operator limits (LIMIT_* in API.md). Defaults are TEMPLATE-FORMAT.md's.
-struct Limits {
-  int64_t template_bytes = 1 << 20;
-  double duration_s = 600;
-  int64_t pixels = 3840LL * 2160;  // output width × height
-  int clips = 500;
-  int64_t asset_bytes = 200LL << 20;
-  int64_t image_pixels = 40'000'000;
-  int fonts = 20;
-};
+using Limits = ::vg::TemplateLimits;
 
 }  // namespace vg::tmpl

@@ -210,14 +210,7 @@ JobReport RunRenderJob(const queue::Job& job, queue::JobContext& context,
     }
     input = data["input"];
   }
-  tmpl::Limits limits;
-  limits.template_bytes = settings.limits.template_bytes;
-  limits.duration_s = settings.limits.duration_s;
-  limits.pixels = settings.limits.pixels;
-  limits.clips = settings.limits.clips;
-  limits.asset_bytes = settings.limits.asset_bytes;
-  limits.image_pixels = settings.limits.image_pixels;
-  limits.fonts = settings.limits.fonts;
+  const tmpl::Limits& limits = settings.limits;
   Result<tmpl::Template> loaded = tmpl::Load(template_json, input, limits);
   if (!loaded.ok()) return failed(WithPaths(loaded.error()), queue::Retry::kNever);
   const tmpl::Template& t = *loaded;
