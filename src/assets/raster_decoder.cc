@@ -15,18 +15,15 @@ extern "C" {
 #include <cstring>
 #include <string>
 
+#include "assets/libav_handles.h"
 #include "base/c_handle.h"
 
 namespace vg::assets {
 namespace {
 
-void FreeCodecContext(AVCodecContext* context) { avcodec_free_context(&context); }
-void FreeFrame(AVFrame* frame) { av_frame_free(&frame); }
-void FreePacket(AVPacket* packet) { av_packet_free(&packet); }
-
-using CodecContext = CHandle<AVCodecContext, FreeCodecContext>;
-using Frame = CHandle<AVFrame, FreeFrame>;
-using Packet = CHandle<AVPacket, FreePacket>;
+using CodecContext = av::CodecContextPtr;
+using Frame = av::FramePtr;
+using Packet = av::PacketPtr;
 using ScaleContext = CHandle<SwsContext, sws_freeContext>;
 
 std::string AvError(int code) {

@@ -22,6 +22,7 @@ extern "C" {
 #include <libswresample/swresample.h>
 }
 
+#include "assets/libav_handles.h"
 #include "base/c_handle.h"
 #include "base/rational.h"
 #include "obs/log.h"
@@ -41,16 +42,13 @@ void FreeIo(AVIOContext* p) {
   av_freep(&p->buffer);
   avio_context_free(&p);
 }
-void FreeCodec(AVCodecContext* p) { avcodec_free_context(&p); }
-void FreeFrame(AVFrame* p) { av_frame_free(&p); }
-void FreePacket(AVPacket* p) { av_packet_free(&p); }
 void FreeSwr(SwrContext* p) { swr_free(&p); }
 
 using FormatPtr = CHandle<AVFormatContext, FreeFormat>;
 using IoPtr = CHandle<AVIOContext, FreeIo>;
-using CodecPtr = CHandle<AVCodecContext, FreeCodec>;
-using FramePtr = CHandle<AVFrame, FreeFrame>;
-using PacketPtr = CHandle<AVPacket, FreePacket>;
+using CodecPtr = av::CodecContextPtr;
+using FramePtr = av::FramePtr;
+using PacketPtr = av::PacketPtr;
 using SwrPtr = CHandle<SwrContext, FreeSwr>;
 
 std::string AvError(int rc) {

@@ -15,17 +15,15 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include "assets/libav_handles.h"
 #include "base/c_handle.h"
 
 namespace vg::render {
 namespace {
 
-void FreeCodec(AVCodecContext* c) { avcodec_free_context(&c); }
-void FreeFrame(AVFrame* f) { av_frame_free(&f); }
-void FreePacket(AVPacket* p) { av_packet_free(&p); }
-using CodecPtr = CHandle<AVCodecContext, FreeCodec>;
-using FramePtr = CHandle<AVFrame, FreeFrame>;
-using PacketPtr = CHandle<AVPacket, FreePacket>;
+using CodecPtr = av::CodecContextPtr;
+using FramePtr = av::FramePtr;
+using PacketPtr = av::PacketPtr;
 
 std::string AvError(int code) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {};

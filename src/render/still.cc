@@ -13,18 +13,11 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include "assets/libav_handles.h"
 #include "base/c_handle.h"
 #include "render/paint.h"
 
 namespace vg::render {
-namespace {
-
-void FreeCodec(AVCodecContext* c) { avcodec_free_context(&c); }
-void FreeFrame(AVFrame* f) { av_frame_free(&f); }
-void FreePacket(AVPacket* p) { av_packet_free(&p); }
-
-}  // namespace
-
 std::string TemporaryPathBeside(const std::string& path) {
   std::filesystem::path p(path);
   std::string name = fmt::format(".{}.{}.part", p.filename().string(), static_cast<long>(getpid()));
@@ -56,7 +49,7 @@ Status WriteJpegThumbnail(const assets::Bitmap& frame, int width, const std::str
                                      static_cast<double>(width) * frame.height / frame.width / 2)) * 2);
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
   if (!codec) return Status(ErrorCode::kRenderFailed, "this FFmpeg build has no JPEG encoder");
-  CHandle<AVCodecContext, FreeCodec> c(avcodec_alloc_context3(codec));
+  av::CodecContextPtr c(avcodec_alloc_context3(codec));
   c->width = width;
   c->height = height;
   c->pix_fmt = AV_PIX_FMT_YUVJ420P;
@@ -66,7 +59,7 @@ Status WriteJpegThumbnail(const assets::Bitmap& frame, int width, const std::str
   if (avcodec_open2(c.get(), codec, nullptr) < 0) {
     return Status(ErrorCode::kRenderFailed, "cannot open the JPEG encoder");
   }
-  CHandle<AVFrame, FreeFrame> picture(av_frame_alloc());
+  av::FramePtr picture(av_frame_alloc());
   picture->format = AV_PIX_FMT_YUVJ420P;
   picture->width = width;
   picture->height = height;
@@ -79,7 +72,7 @@ Status WriteJpegThumbnail(const assets::Bitmap& frame, int width, const std::str
   const int src_stride[1] = {frame.stride};
   sws_scale(sws, src, src_stride, 0, frame.height, picture->data, picture->linesize);
   sws_freeContext(sws);
-  CHandle<AVPacket, FreePacket> packet(av_packet_alloc());
+  av::PacketPtr packet(av_packet_alloc());
   if (avcodec_send_frame(c.get(), picture.get()) < 0 || avcodec_send_frame(c.get(), nullptr) < 0 ||
       avcodec_receive_packet(c.get(), packet.get()) < 0) {
     return Status(ErrorCode::kRenderFailed, "JPEG encoding failed");
