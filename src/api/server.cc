@@ -352,13 +352,8 @@ class Server::Impl {
     } catch (...) {
       answer = ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
     }
-    if (!answered) {
-      try {
-        Write(req, answer);
-      } catch (const std::exception& e) {
-        obs::Log(obs::Level::kWarn, "api.write_failed", {{"route", route}, {"error", e.what()}});
-      }
-    }
+    // Counted before the answer goes out, so a client that reads /metrics right after its
+    // answer always sees its own request.
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string method(req->header().method().c_str());
@@ -378,6 +373,13 @@ class Server::Impl {
           ->histogram("vidgen_http_request_duration_seconds", "HTTP request latency by route",
                       obs::Metrics::LatencyBuckets(), {{"route", route}})
           .Observe(seconds);
+    }
+    if (!answered) {
+      try {
+        Write(req, answer);
+      } catch (const std::exception& e) {
+        obs::Log(obs::Level::kWarn, "api.write_failed", {{"route", route}, {"error", e.what()}});
+      }
     }
     return restinio::request_accepted();
   }
