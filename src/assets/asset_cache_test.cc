@@ -294,6 +294,7 @@ class CountingHttpClient final : public net::HttpClient {
     return response;
   }
   net::HttpResult Post(const net::HttpRequest&) override { return net::ErrorForStatus(405); }
+  net::HttpResult Send(const net::HttpRequest&) override { return net::ErrorForStatus(405); }
   std::atomic<int> gets{0};
   std::atomic<int> last_timeout_ms{0};
   std::atomic<int64_t> last_max_bytes{0};

@@ -6,11 +6,13 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -24,6 +26,7 @@ namespace {
 
 using CurlEasy = CHandle<CURL, curl_easy_cleanup>;
 using CurlList = CHandle<curl_slist, curl_slist_free_all>;
+using File = CHandle<FILE, fclose>;
 
 // Response headers larger than this (all hops together) abort the transfer.
 constexpr size_t kMaxHeaderBytes = 256 * 1024;
@@ -36,6 +39,8 @@ struct TransferState {
   const std::vector<int>* public_loopback_ports = nullptr;
   int64_t max_bytes = 0;
   bool following_redirects = false;
+  bool any_status = false;  // Send: every final answer is a response, whatever its status
+  bool no_body = false;     // HEAD: Content-Length describes a body that never comes
 
   // The response being received (reset at every status line: redirects, 100 Continue).
   int status = 0;
@@ -108,10 +113,11 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     const int status = state->status;
     if (status >= 100 && status < 200) return bytes;
     if (state->following_redirects && IsRedirectStatus(status)) return bytes;
-    if (status < 200 || status > 299) {
+    if ((status < 200 || status > 299) && !state->any_status) {
       state->error_status = status;
       return 0;  // no need to download an error page
     }
+    if (state->no_body) return bytes;
     if (std::optional<int64_t> length = ContentLength(state->headers)) {
       if (*length > state->max_bytes) {
         state->too_large = true;
@@ -138,6 +144,61 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   }
   state->body.append(data, bytes);
   return bytes;
+}
+
+// The body of a Send: a range of a file, or bytes in memory, handed to curl as it asks.
+struct UploadSource {
+  File file;                            // set for a file body
+  const std::string* memory = nullptr;  // set for a memory body
+  int64_t start = 0;                    // file offset of the first byte
+  int64_t length = 0;
+  int64_t position = 0;  // bytes handed to curl so far
+  bool read_failed = false;
+};
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
+  auto* source = static_cast<UploadSource*>(user);
+  const int64_t wanted = std::min<int64_t>(static_cast<int64_t>(size * count),
+                                           source->length - source->position);
+  if (wanted <= 0) return 0;
+  if (source->memory != nullptr) {
+    std::memcpy(buffer, source->memory->data() + source->position, static_cast<size_t>(wanted));
+    source->position += wanted;
+    return static_cast<size_t>(wanted);
+  }
+  const size_t got = std::fread(buffer, 1, static_cast<size_t>(wanted), source->file.get());
+  if (got == 0) {
+    // The file shrank under us: abort rather than send a short body.
+    source->read_failed = true;
+    return CURL_READFUNC_ABORT;
+  }
+  source->position += static_cast<int64_t>(got);
+  return got;
+}
+
+// curl rewinds the body when it must send it again (a 100-continue refusal, a reconnect).
+int OnSeek(void* user, curl_off_t offset, int origin) {
+  auto* source = static_cast<UploadSource*>(user);
+  if (origin != SEEK_SET || offset < 0 || offset > source->length) return CURL_SEEKFUNC_FAIL;
+  if (source->file && fseeko(source->file.get(), source->start + offset, SEEK_SET) != 0) {
+    return CURL_SEEKFUNC_FAIL;
+  }
+  source->position = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+struct ProgressState {
+  const std::function<void(int64_t)>* callback = nullptr;
+  curl_off_t last_sent = -1;
+};
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t sent) {
+  auto* progress = static_cast<ProgressState*>(user);
+  if (sent != progress->last_sent) {
+    progress->last_sent = sent;
+    (*progress->callback)(static_cast<int64_t>(sent));
+  }
+  return 0;
 }
 
 bool IsPublicLoopbackForTesting(const TransferState& state, const sockaddr& address) {
@@ -247,7 +308,45 @@ HttpError ErrorFromCurl(CURL* handle, CURLcode code, const char* error_buffer,
   }
 }
 
-const char* MethodName(bool is_post) { return is_post ? "POST" : "GET"; }
+bool IsSendMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "POST" ||
+         method == "PATCH" || method == "DELETE";
+}
+
+bool HasHeader(const std::vector<HttpHeader>& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(), [&](const HttpHeader& header) {
+    return header.name.size() == name.size() &&
+           strncasecmp(header.name.c_str(), name.data(), name.size()) == 0;
+  });
+}
+
+// Opens the file range of a Send body; kLocalFile when it cannot be read whole.
+std::optional<HttpError> OpenFileBody(const HttpFileBody& body, UploadSource* source) {
+  struct stat info {};
+  if (stat(body.path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return MakeError(HttpErrorKind::kLocalFile, "cannot read the body file: " +
+                                                    std::string(std::strerror(errno)),
+                     false);
+  }
+  const int64_t size = static_cast<int64_t>(info.st_size);
+  const int64_t length = body.length < 0 ? size - body.offset : body.length;
+  if (body.offset < 0 || length < 0 || body.offset + length > size) {
+    return MakeError(HttpErrorKind::kLocalFile,
+                     "the body file has " + std::to_string(size) + " bytes, fewer than the " +
+                         std::to_string(body.offset) + "+" + std::to_string(length) +
+                         " to send",
+                     false);
+  }
+  source->file.reset(std::fopen(body.path.c_str(), "rbe"));
+  if (!source->file || fseeko(source->file.get(), body.offset, SEEK_SET) != 0) {
+    return MakeError(HttpErrorKind::kLocalFile, "cannot open the body file: " +
+                                                    std::string(std::strerror(errno)),
+                     false);
+  }
+  source->start = body.offset;
+  source->length = length;
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -266,8 +365,18 @@ HttpResult CurlHttpClient::Post(const HttpRequest& request) {
   return Perform(request, Method::kPost);
 }
 
+HttpResult CurlHttpClient::Send(const HttpRequest& request) {
+  return Perform(request, Method::kSend);
+}
+
 HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   const bool is_post = method == Method::kPost;
+  const bool is_send = method == Method::kSend;
+  const std::string method_name =
+      is_send ? request.method : std::string(is_post ? "POST" : "GET");
+  if (is_send && !IsSendMethod(method_name)) {
+    return MakeError(HttpErrorKind::kInvalidUrl, "unsupported method " + method_name, false);
+  }
   const std::string loggable_url = RedactUrl(request.url);
   if (!HasHttpScheme(request.url)) {
     return MakeError(HttpErrorKind::kInvalidUrl, "only http and https URLs are allowed", false);
@@ -284,7 +393,25 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   state.allow_private_addresses = options_.allow_private_addresses;
   state.public_loopback_ports = &options_.public_loopback_ports_for_testing;
   state.max_bytes = request.max_response_bytes;
-  state.following_redirects = !is_post && request.max_redirects > 0;
+  state.following_redirects = method == Method::kGet && request.max_redirects > 0;
+  state.any_status = is_send;
+  state.no_body = is_send && method_name == "HEAD";
+
+  // Send: a body goes up as an upload with a known size (never chunked).
+  UploadSource upload;
+  const bool has_upload =
+      is_send && (request.body_file.has_value() || !request.body.empty() ||
+                  method_name == "PUT" || method_name == "POST" || method_name == "PATCH");
+  if (has_upload) {
+    if (request.body_file) {
+      if (auto error = OpenFileBody(*request.body_file, &upload)) return *std::move(error);
+    } else {
+      upload.memory = &request.body;
+      upload.length = static_cast<int64_t>(request.body.size());
+    }
+  }
+  ProgressState progress;
+  progress.callback = &request.on_upload_progress;
 
   char error_buffer[CURL_ERROR_SIZE] = {};
   CurlList header_list;
@@ -299,7 +426,7 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
     static_cast<void>(header_list.release());
     header_list.reset(appended);
   }
-  if (is_post) {
+  if (is_post || (has_upload && !HasHeader(request.headers, "Expect"))) {
     // Send the body at once instead of waiting for "100 Continue".
     curl_slist* appended = curl_slist_append(header_list.get(), "Expect:");
     if (appended == nullptr) return MakeError(HttpErrorKind::kTransfer, "out of memory", true);
@@ -328,6 +455,24 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
   curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &state);
   if (header_list) curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
+  if (has_upload) {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnSeek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload.length));
+    if (method_name != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_name.c_str());
+  } else if (is_send && method_name == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (is_send && method_name == "DELETE") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  }
+  if (is_send && request.on_upload_progress) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &progress);
+  }
   if (is_post) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
@@ -354,18 +499,23 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
     error = MakeError(HttpErrorKind::kTransfer, "response headers too large", false);
   } else if (state.error_status != 0) {
     error = ErrorForStatus(state.error_status);
+  } else if (upload.read_failed) {
+    error = MakeError(HttpErrorKind::kLocalFile, "the body file became shorter while sending",
+                      false);
   } else if (code != CURLE_OK) {
     error = ErrorFromCurl(h, code, error_buffer, request, elapsed_ms);
   } else {
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     // A redirect we did not follow (POST, or max_redirects = 0) ends here as a non-2xx.
-    if (status < 200 || status > 299) error = ErrorForStatus(static_cast<int>(status));
+    if ((status < 200 || status > 299) && !is_send) {
+      error = ErrorForStatus(static_cast<int>(status));
+    }
   }
 
   if (error) {
     obs::Log(obs::Level::kInfo, "net.request_failed",
-             {{"method", MethodName(is_post)},
+             {{"method", method_name},
               {"url", loggable_url},
               {"reason", error->message},
               {"retryable", error->retryable},
@@ -380,7 +530,7 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   response.body = std::move(state.body);
   response.redirects = static_cast<int>(redirects);
   obs::Log(obs::Level::kDebug, "net.request",
-           {{"method", MethodName(is_post)},
+           {{"method", method_name},
             {"url", loggable_url},
             {"status", response.status},
             {"bytes", static_cast<unsigned long long>(response.body.size())},

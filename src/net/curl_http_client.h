@@ -25,7 +25,7 @@ struct CurlHttpClientOptions {
   std::string user_agent = "vidgen/0.1";
 };
 
-// Thread-safe: any number of threads may call Get/Post at once (each call has its own handle).
+// Thread-safe: any number of threads may call Get/Post/Send at once (each call has its own handle).
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(CurlHttpClientOptions options = {});
@@ -35,9 +35,10 @@ class CurlHttpClient final : public HttpClient {
 
   HttpResult Get(const HttpRequest& request) override;
   HttpResult Post(const HttpRequest& request) override;
+  HttpResult Send(const HttpRequest& request) override;
 
  private:
-  enum class Method { kGet, kPost };
+  enum class Method { kGet, kPost, kSend };
   HttpResult Perform(const HttpRequest& request, Method method);
 
   CurlHttpClientOptions options_;

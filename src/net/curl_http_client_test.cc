@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <strings.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -72,6 +77,8 @@ class CurlHttpClientTest : public ::testing::Test {
       reply.body = request.method + ":" + request.body;
       for (const HttpHeader& header : request.headers) {
         if (header.name == "X-Sig") reply.body += ":" + header.value;
+        if (strcasecmp(header.name.c_str(), "Expect") == 0) reply.body += ":expect";
+        if (strcasecmp(header.name.c_str(), "Transfer-Encoding") == 0) reply.body += ":chunked";
       }
     } else {
       reply.status = 404;
@@ -252,6 +259,106 @@ TEST_F(CurlHttpClientTest, HeaderInjectionIsRefused) {
   HttpResult result = client_.Post(request);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(server_->hits("/echo"), 0);
+}
+
+// Send: any method, bodies from memory or a file range, every status as a response.
+class CurlSendTest : public CurlHttpClientTest {
+ protected:
+  void SetUp() override {
+    CurlHttpClientTest::SetUp();
+    file_ = std::filesystem::temp_directory_path() /
+            ("vg_send_" + std::to_string(::getpid()) + ".bin");
+    std::ofstream out(file_, std::ios::binary);
+    for (int i = 0; i < 300000; ++i) out.put(static_cast<char>('a' + i % 26));
+  }
+  void TearDown() override { std::filesystem::remove(file_); }
+
+  HttpRequest SendRequest(const std::string& method, const std::string& path) {
+    HttpRequest request = Request(server_->Url(path));
+    request.method = method;
+    return request;
+  }
+
+  std::filesystem::path file_;
+};
+
+TEST_F(CurlSendTest, PutsAFileRangeWithALengthAndNoExpectWait) {
+  HttpRequest request = SendRequest("PUT", "/echo");
+  request.body_file = HttpFileBody{file_.string(), 26 * 1000 + 2, 100000};
+  std::vector<int64_t> progress;
+  request.on_upload_progress = [&](int64_t sent) { progress.push_back(sent); };
+  HttpResult result = client_.Send(request);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  std::string expected;
+  for (int i = 0; i < 100000; ++i) expected.push_back(static_cast<char>('a' + (i + 2) % 26));
+  EXPECT_EQ(result.value().body, "PUT:" + expected) << "no Expect header, no chunked encoding";
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), 100000);
+}
+
+TEST_F(CurlSendTest, PatchPostAndDeleteFromMemory) {
+  for (const char* method : {"PATCH", "POST", "DELETE"}) {
+    HttpRequest request = SendRequest(method, "/echo");
+    request.body = "payload";
+    HttpResult result = client_.Send(request);
+    ASSERT_TRUE(result.ok()) << method << ": " << result.error().message;
+    EXPECT_EQ(result.value().body, std::string(method) + ":payload");
+  }
+  HttpResult bare = client_.Send(SendRequest("DELETE", "/echo"));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare.value().body, "DELETE:");
+}
+
+TEST_F(CurlSendTest, CallerMayAskForHundredContinue) {
+  HttpRequest request = SendRequest("PUT", "/echo");
+  request.body = "x";
+  request.headers.push_back({"Expect", "100-continue"});
+  HttpResult result = client_.Send(request);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value().body, "PUT:x:expect");
+}
+
+TEST_F(CurlSendTest, ErrorStatusesAreResponsesWithTheirBody) {
+  HttpResult missing = client_.Send(SendRequest("GET", "/missing"));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing.value().status, 404);
+  EXPECT_EQ(missing.value().body, "nope");
+  HttpResult redirect = client_.Send(SendRequest("GET", "/redirect"));
+  ASSERT_TRUE(redirect.ok());
+  EXPECT_EQ(redirect.value().status, 302) << "Send never follows redirects";
+}
+
+TEST_F(CurlSendTest, HeadReadsHeadersOfALargeBody) {
+  HttpRequest request = SendRequest("HEAD", "/big-declared");
+  request.max_response_bytes = 10;
+  HttpResult result = client_.Send(request);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.value().status, 200);
+  ASSERT_NE(result.value().FindHeader("content-length"), nullptr);
+  EXPECT_EQ(*result.value().FindHeader("content-length"), "5000000");
+  EXPECT_TRUE(result.value().body.empty());
+}
+
+TEST_F(CurlSendTest, UnreadableOrShortBodyFileIsALocalFileError) {
+  HttpRequest missing = SendRequest("PUT", "/echo");
+  missing.body_file = HttpFileBody{(file_.string() + ".absent"), 0, -1};
+  HttpResult result = client_.Send(missing);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kLocalFile);
+  EXPECT_FALSE(result.error().retryable);
+
+  HttpRequest short_range = SendRequest("PUT", "/echo");
+  short_range.body_file = HttpFileBody{file_.string(), 299990, 100};
+  result = client_.Send(short_range);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kLocalFile);
+  EXPECT_EQ(server_->hits("/echo"), 0) << "nothing is sent for a bad range";
+}
+
+TEST_F(CurlSendTest, UnknownMethodIsRefused) {
+  HttpResult result = client_.Send(SendRequest("TRACE", "/echo"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kInvalidUrl);
 }
 
 }  // namespace

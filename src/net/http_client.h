@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +22,22 @@ struct HttpHeader {
   std::string value;
 };
 
+// A byte range of a local file sent as a request body: read piece by piece while curl sends
+// it, never loaded whole (Send only).
+struct HttpFileBody {
+  std::string path;
+  int64_t offset = 0;
+  int64_t length = -1;  // -1: to the end of the file
+};
+
 struct HttpRequest {
-  std::string url;  // http:// or https:// only
+  std::string method = "GET";  // Send only: GET, HEAD, PUT, POST, PATCH or DELETE
+  std::string url;             // http:// or https:// only
   std::vector<HttpHeader> headers;
-  std::string body;                          // POST only
+  std::string body;                          // POST, and Send (unless body_file is set)
+  std::optional<HttpFileBody> body_file;     // Send only: the body streamed from a file
+  // Send only: called on the calling thread with the request body bytes sent so far.
+  std::function<void(int64_t)> on_upload_progress;
   int timeout_ms = 30000;                    // the whole transfer, redirects included
   int connect_timeout_ms = 10000;            // each connection (never more than timeout_ms)
   int64_t max_response_bytes = 200LL << 20;  // body limit; the transfer stops once exceeded
@@ -52,6 +65,7 @@ enum class HttpErrorKind {
   kTooLarge,          // the body is larger than max_response_bytes
   kTooManyRedirects,  // more than max_redirects hops
   kHttpStatus,        // the server answered, but not with 2xx
+  kLocalFile,         // Send: the body file cannot be read, or is shorter than the range
 };
 
 struct HttpError {
@@ -102,6 +116,13 @@ class HttpClient {
   // POST `request.body` with `request.headers`; redirects are not followed (a 3xx is an
   // error). The response body is limited to request.max_response_bytes as well.
   virtual HttpResult Post(const HttpRequest& request) = 0;
+  // Any method (request.method) with the body from `body` or `body_file`, sent with a
+  // Content-Length (never chunked) and without waiting for "100 Continue" unless the caller
+  // adds "Expect: 100-continue" itself; redirects are not followed. Every HTTP answer,
+  // whatever its status, is a response (its body read up to max_response_bytes) so a
+  // protocol's error body (S3 XML, Supabase JSON) can be read; only transport failures,
+  // refusals and an unreadable body file are HttpErrors. For storage back ends and uploads.
+  virtual HttpResult Send(const HttpRequest& request) = 0;
 };
 
 }  // namespace vg::net
