@@ -26,5 +26,6 @@ std::unique_ptr<Command> AddValidateCommand(CLI::App& root);
 std::unique_ptr<Command> AddServeCommand(CLI::App& root);   // serve_command.cc
 std::unique_ptr<Command> AddApiCommand(CLI::App& root);     // api_command.cc
 std::unique_ptr<Command> AddWorkerCommand(CLI::App& root);  // worker_command.cc
+std::unique_ptr<Command> AddStorageCommand(CLI::App& root);  // storage_command.cc
 
 }  // namespace vg::app

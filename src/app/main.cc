@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   commands.push_back(vg::app::AddServeCommand(root));
   commands.push_back(vg::app::AddApiCommand(root));
   commands.push_back(vg::app::AddWorkerCommand(root));
+  commands.push_back(vg::app::AddStorageCommand(root));
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -21,57 +21,6 @@ namespace {
 
 constexpr char kWebhookSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// A `vidgen` service process on a free port (PORT=0: the port is read from its "listening on"
-// line), ready once /health answers.
-class Service {
- public:
-  Service(const std::string& command, Env env) {
-    env["PORT"] = "0";
-    env["HOST"] = "127.0.0.1";
-    process_ = StartVidgen({command}, env);
-    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    ready_ = WaitFor(
-                 [&] {
-                   if (!process_->running()) return true;
-                   std::smatch m;
-                   const std::string out = process_->output();
-                   if (port_ == 0 && std::regex_search(out, m, listening)) port_ = std::stoi(m[1]);
-                   return port_ != 0 && HttpRequest("GET", url("/health")).status == 200;
-                 },
-                 20000) &&
-             process_->running() && port_ != 0;
-  }
-  bool ready() const { return ready_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  int port() const { return port_; }
-  testing::Subprocess& process() { return *process_; }
-  std::string output() const { return process_->output(); }
-  // The pid of the private redis-server, from serve's "redis.started pid=N" log line.
-  pid_t RedisPid() const {
-    std::smatch m;
-    std::string out = output();
-    if (std::regex_search(out, m, std::regex("event=redis.started pid=([0-9]+)"))) {
-      return static_cast<pid_t>(std::stol(m[1]));
-    }
-    return -1;
-  }
-
- private:
-  int port_ = 0;
-  bool ready_ = false;
-  std::unique_ptr<testing::Subprocess> process_;
-};
-
-// A Node helper script from tests/service, with node_modules on NODE_PATH.
-std::unique_ptr<testing::Subprocess> StartNode(const std::string& script,
-                                               std::vector<std::string> args) {
-  std::vector<std::string> argv = {"node", ScriptsDir() + "/" + script};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<testing::Subprocess>(argv, Env{{"NODE_PATH", NodeModules()}});
-}
-
 class ServeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override { signal(SIGPIPE, SIG_IGN); }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <regex>
 #include <thread>
 
 #include "support/subprocess.h"
@@ -124,6 +125,39 @@ std::unique_ptr<testing::Subprocess> StartVidgen(const std::vector<std::string>&
   std::vector<std::string> argv = {VidgenPath()};
   argv.insert(argv.end(), args.begin(), args.end());
   return std::make_unique<testing::Subprocess>(argv, env);
+}
+
+Service::Service(const std::string& command, Env env) {
+  env["PORT"] = "0";
+  env["HOST"] = "127.0.0.1";
+  process_ = StartVidgen({command}, env);
+  const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+  ready_ = WaitFor(
+               [&] {
+                 if (!process_->running()) return true;
+                 std::smatch m;
+                 const std::string out = process_->output();
+                 if (port_ == 0 && std::regex_search(out, m, listening)) port_ = std::stoi(m[1]);
+                 return port_ != 0 && HttpRequest("GET", url("/health")).status == 200;
+               },
+               20000) &&
+           process_->running() && port_ != 0;
+}
+
+pid_t Service::RedisPid() const {
+  std::smatch m;
+  const std::string out = output();
+  if (std::regex_search(out, m, std::regex("event=redis.started pid=([0-9]+)"))) {
+    return static_cast<pid_t>(std::stol(m[1]));
+  }
+  return -1;
+}
+
+std::unique_ptr<testing::Subprocess> StartNode(const std::string& script,
+                                               std::vector<std::string> args) {
+  std::vector<std::string> argv = {"node", ScriptsDir() + "/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<testing::Subprocess>(argv, Env{{"NODE_PATH", NodeModules()}});
 }
 
 }  // namespace vg::service_test

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "support/subprocess.h"
 
 namespace vg::service_test {
@@ -66,5 +68,30 @@ std::vector<std::string> FilesUnder(const fs::path& dir);
 // `vidgen <args>` with `env` added to the environment; killed (SIGKILL) when destroyed.
 std::unique_ptr<testing::Subprocess> StartVidgen(const std::vector<std::string>& args,
                                                  const Env& env);
+
+// A `vidgen` service process (`serve`, `api`) on a free port (PORT=0: the port is read from
+// its "listening on" line), ready once /health answers (or the process died: ready() false).
+class Service {
+ public:
+  Service(const std::string& command, Env env);
+  bool ready() const { return ready_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int port() const { return port_; }
+  testing::Subprocess& process() { return *process_; }
+  std::string output() const { return process_->output(); }
+  // The pid of the private redis-server, from serve's "redis.started pid=N" log line; -1.
+  pid_t RedisPid() const;
+
+ private:
+  int port_ = 0;
+  bool ready_ = false;
+  std::unique_ptr<testing::Subprocess> process_;
+};
+
+// A Node helper script from tests/service, with node_modules on NODE_PATH.
+std::unique_ptr<testing::Subprocess> StartNode(const std::string& script,
+                                               std::vector<std::string> args);
 
 }  // namespace vg::service_test
