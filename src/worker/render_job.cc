@@ -7,7 +7,10 @@
 #include <fmt/format.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <thread>
 
@@ -283,7 +286,23 @@ JobReport RunRenderJob(const queue::Job& job, queue::JobContext& context,
 
   const std::string video_key = VideoKey(job.id, t.output.format);
   const std::string poster_key = PosterKey(job.id);
-  Status put = env.store->Put(video_key, video_path.string(), "video/mp4");
+  // The upload moves progress from 90 towards 100 (a large video to a cloud store takes a
+  // while). A store may report from its own upload threads: one report at a time.
+  std::mutex upload_mutex;
+  int upload_reported = 90;
+  auto upload_last_report = std::chrono::steady_clock::now();
+  auto on_upload = [&](int64_t done, int64_t total) {
+    if (total <= 0) return;
+    const int value = 90 + static_cast<int>(9 * std::clamp<int64_t>(done, 0, total) / total);
+    std::lock_guard lock(upload_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (value > upload_reported && now - upload_last_report >= std::chrono::milliseconds(200)) {
+      upload_reported = value;
+      upload_last_report = now;
+      report_progress(value);
+    }
+  };
+  Status put = env.store->Put(video_key, video_path.string(), "video/mp4", on_upload);
   if (put.ok()) put = env.store->Put(poster_key, poster_path.string(), "image/jpeg");
   StopReason reason = watcher.Stop();
   if (!put.ok() || reason == StopReason::kCancelled || reason == StopReason::kLockLost) {

@@ -214,6 +214,72 @@ TEST_F(WorkerTest, RendersStoresAndCompletesWithResultAndProgress) {
             std::string::npos);
 }
 
+// A store whose uploads take a while and report progress as they go, as a cloud store's do
+// (from another thread, like parallel multipart parts).
+class SlowUploadStore final : public storage::BlobStore {
+ public:
+  explicit SlowUploadStore(storage::BlobStore& inner) : inner_(inner) {}
+  Status Put(const std::string& key, const std::string& local_path,
+             const std::string& content_type,
+             const std::function<void(int64_t, int64_t)>& on_progress) override {
+    std::thread uploader([&] {
+      for (int step = 1; step <= 8 && on_progress; ++step) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        on_progress(step * 1000, 8000);
+      }
+    });
+    uploader.join();
+    return inner_.Put(key, local_path, content_type, on_progress);
+  }
+  Result<storage::SignedUrl> Sign(const std::string& key, int64_t ttl) const override {
+    return inner_.Sign(key, ttl);
+  }
+  Result<storage::BlobInfo> Head(const std::string& key) const override {
+    return inner_.Head(key);
+  }
+  Status Delete(const std::string& key) override { return inner_.Delete(key); }
+  Result<std::vector<storage::BlobInfo>> ListOlderThan(int64_t unix_ms) const override {
+    return inner_.ListOlderThan(unix_ms);
+  }
+  Status Check() const override { return inner_.Check(); }
+  Result<int64_t> BytesUsed() const override { return inner_.BytesUsed(); }
+
+ private:
+  storage::BlobStore& inner_;
+};
+
+TEST_F(WorkerTest, UploadProgressRisesFromNinetyTowardsHundred) {
+  queue::EventsReader events(redis(), queue_name());
+  ASSERT_TRUE(events.Open().ok());
+  SlowUploadStore slow(*store_);
+  Dependencies deps;
+  deps.store = &slow;
+  deps.metrics = &metrics_;
+  Worker worker(config_, deps, tuning_);
+  ASSERT_TRUE(worker.Start().ok());
+  const std::string id = Add({{"template", Template(160, 90, 1)}, {"owner", "public"}});
+  ASSERT_TRUE(WaitState(id, queue::JobState::kCompleted, 30000));
+  std::vector<int> progress;
+  WaitFor(
+      [&] {
+        auto batch = events.Read(100);
+        if (batch.ok()) {
+          for (const auto& e : *batch) {
+            if (e.name == "progress" && e.job_id == id) {
+              progress.push_back(std::stoi(*e.Field("data")));
+            }
+          }
+        }
+        return !progress.empty() && progress.back() == 100;
+      },
+      5000);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  const auto uploads = std::count_if(progress.begin(), progress.end(),
+                                     [](int p) { return p > 90 && p < 100; });
+  EXPECT_GE(uploads, 3) << "a slow upload shows several steps between 90 and 100";
+  worker.Shutdown(std::chrono::milliseconds(1000));
+}
+
 TEST_F(WorkerTest, BadDataFailsForGoodWithInvalidTemplate) {
   auto worker = MakeWorker();
   ASSERT_TRUE(worker->Start().ok());
