@@ -350,6 +350,9 @@ Result<Config> LoadConfig(const std::map<std::string, std::string>& env, Mode mo
   reader.String("AWS_S3_BUCKET", &config.s3.bucket);
   reader.String("S3_ENDPOINT", &config.s3.endpoint);
   reader.Boolean("S3_FORCE_PATH_STYLE", &config.s3.force_path_style);
+  reader.Integer("S3_MULTIPART_THRESHOLD_MB", &config.s3.multipart_threshold_mb, 5, 5 * 1024);
+  reader.Integer("S3_PART_SIZE_MB", &config.s3.part_size_mb, 5, 5 * 1024);
+  reader.Integer("S3_UPLOAD_CONCURRENCY", &config.s3.upload_concurrency, 1, 64);
   if (!config.s3.endpoint.empty() && !IsHttpUrl(config.s3.endpoint)) {
     reader.Problem("S3_ENDPOINT", "must be an http:// or https:// URL");
   }

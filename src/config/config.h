@@ -34,6 +34,9 @@ struct S3Settings {
   std::string access_key_id, secret_access_key;  // the secret is a secret
   std::string region = "us-east-1", bucket, endpoint;
   bool force_path_style = false;
+  int multipart_threshold_mb = 16;  // S3_MULTIPART_THRESHOLD_MB: larger files go up in parts
+  int part_size_mb = 16;            // S3_PART_SIZE_MB (≥ 5, S3's minimum)
+  int upload_concurrency = 4;       // S3_UPLOAD_CONCURRENCY: parts in flight at once
 };
 
 struct SupabaseSettings {

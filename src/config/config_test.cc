@@ -235,6 +235,31 @@ TEST(LoadConfigTest, StorageProvidersNeedTheirSettings) {
   EXPECT_EQ(dirs->templates_dir, "/srv/vg/templates");
 }
 
+TEST(LoadConfigTest, S3UploadTuning) {
+  Env s3 = {{"ASSET_STORAGE_PROVIDER", "s3"},
+            {"AWS_S3_BUCKET", "videos"},
+            {"AWS_ACCESS_KEY_ID", "AKIA"},
+            {"AWS_SECRET_ACCESS_KEY", "secret"}};
+  auto defaults = LoadConfig(s3, Mode::kWorker);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->s3.multipart_threshold_mb, 16);
+  EXPECT_EQ(defaults->s3.part_size_mb, 16);
+  EXPECT_EQ(defaults->s3.upload_concurrency, 4);
+  s3["S3_PART_SIZE_MB"] = "64";
+  s3["S3_MULTIPART_THRESHOLD_MB"] = "100";
+  s3["S3_UPLOAD_CONCURRENCY"] = "8";
+  auto tuned = LoadConfig(s3, Mode::kWorker);
+  ASSERT_TRUE(tuned.ok());
+  EXPECT_EQ(tuned->s3.part_size_mb, 64);
+  EXPECT_EQ(tuned->s3.multipart_threshold_mb, 100);
+  EXPECT_EQ(tuned->s3.upload_concurrency, 8);
+  s3["S3_PART_SIZE_MB"] = "4";  // below S3's 5 MiB part minimum
+  s3["S3_UPLOAD_CONCURRENCY"] = "0";
+  auto bad = LoadConfig(s3, Mode::kWorker);
+  EXPECT_FALSE(ProblemFor(bad, "S3_PART_SIZE_MB").empty());
+  EXPECT_FALSE(ProblemFor(bad, "S3_UPLOAD_CONCURRENCY").empty());
+}
+
 TEST(LoadConfigTest, ApiKeysFromListOrFile) {
   auto list = LoadConfig({{"API_KEYS", " k1, k2 ,,k3 "}}, Mode::kServe);
   ASSERT_TRUE(list.ok());
