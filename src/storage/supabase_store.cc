@@ -62,7 +62,7 @@ std::string EncodePathLeavingEscapes(std::string_view path) {
     const auto c = static_cast<unsigned char>(path[i]);
     if (c == '%' && i + 2 < path.size() && IsHex(path[i + 1]) && IsHex(path[i + 2])) {
       out.push_back('%');
-    } else if (IsUnreserved(c) || std::strchr("/!$&'()*+,;=:@", c) != nullptr) {
+    } else if (IsUnreserved(c) || (c != 0 && std::strchr("/!$&'()*+,;=:@", c) != nullptr)) {
       out.push_back(static_cast<char>(c));
     } else {
       out += fmt::format("%{:02X}", c);
