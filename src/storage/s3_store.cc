@@ -23,7 +23,9 @@ namespace vg::storage {
 namespace {
 
 constexpr int64_t kMinPartBytes = 5LL << 20;
+constexpr int64_t kMaxPartBytes = 5LL << 30;
 constexpr int64_t kMaxParts = 10000;
+constexpr size_t kAbortsPerRetry = 8;
 constexpr size_t kMaxPendingAborts = 64;
 constexpr size_t kMaxKeyBytes = 1024;
 
@@ -70,7 +72,9 @@ std::string ContentDisposition(std::string_view key) {
   bool plain = true;
   for (char c : name) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+    if (byte >= 0x80 && byte < 0xc0) {
+      plain = false;  // a UTF-8 continuation byte: its character already has its '_'
+    } else if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
       ascii.push_back('_');
       plain = false;
     } else {
@@ -126,8 +130,8 @@ Result<std::unique_ptr<S3Store>> S3Store::Create(const config::S3Settings& setti
       (settings.bucket.find('/') != std::string::npos || settings.bucket.size() > 255)) {
     problems.push_back("AWS_S3_BUCKET is not a bucket name");
   }
-  if (options.part_size_bytes < kMinPartBytes) {
-    problems.push_back("the part size must be at least 5 MiB");
+  if (options.part_size_bytes < kMinPartBytes || options.part_size_bytes > kMaxPartBytes) {
+    problems.push_back("the part size must be between 5 MiB and 5 GiB");
   }
   if (options.parallel_parts < 1 || options.attempts < 1 || options.list_page_size < 1 ||
       options.list_page_size > 1000) {
@@ -430,7 +434,9 @@ Result<net::HttpResponse> S3Store::Execute(const Call& call) const {
       final_error = ErrorFor(call, response.status, response.body, attempt);
     }
     if (!retryable || attempt >= policy.attempts) {
-      obs::Log(obs::Level::kWarn, "storage.s3.failed",
+      // A missing object is an answer, not a failure worth a warning (Head, Delete).
+      const bool not_found = result.ok() && result.value().status == 404;
+      obs::Log(not_found ? obs::Level::kDebug : obs::Level::kWarn, "storage.s3.failed",
                {{"op", call.operation},
                 {"key", call.key},
                 {"tries", attempt},
@@ -463,7 +469,6 @@ Status S3Store::Put(const std::string& key, const std::string& local_path,
                  "The file to upload to S3 does not exist or is not a "
                  "regular file.");
   }
-  RetryPendingAborts();
   const int64_t size = static_cast<int64_t>(info.st_size);
   std::vector<net::HttpHeader> metadata = {
       {"Content-Type", content_type.empty() ? "application/octet-stream" : content_type},
@@ -473,6 +478,7 @@ Status S3Store::Put(const std::string& key, const std::string& local_path,
   Status status = multipart ? PutMultipart(key, local_path, size, metadata, on_progress)
                             : PutSingle(key, local_path, size, metadata, on_progress);
   if (!status.ok()) return status;
+  RetryPendingAborts();  // the server answers again: aborts that could not be sent can go now
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   obs::Log(obs::Level::kInfo, "storage.s3.put",
@@ -695,10 +701,15 @@ void S3Store::RetryPendingAborts() const {
     std::lock_guard<std::mutex> lock(pending_mutex_);
     pending.swap(pending_aborts_);
   }
-  // Abort() puts back what fails again.
-  for (const PendingAbort& entry : pending) {
-    if (Abort(entry.key, entry.upload_id, 1)) {
-      obs::Log(obs::Level::kInfo, "storage.s3.abort_done", {{"key", entry.key}});
+  // A few per call, one try each, so a Check stays cheap; Abort() puts back what fails again.
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (i >= kAbortsPerRetry) {
+      std::lock_guard<std::mutex> lock(pending_mutex_);
+      pending_aborts_.push_back(pending[i]);
+      continue;
+    }
+    if (Abort(pending[i].key, pending[i].upload_id, 1)) {
+      obs::Log(obs::Level::kInfo, "storage.s3.abort_done", {{"key", pending[i].key}});
     }
   }
 }
@@ -812,7 +823,6 @@ Result<std::vector<BlobInfo>> S3Store::ListOlderThan(int64_t unix_ms) const {
 }
 
 Status S3Store::Check() const {
-  RetryPendingAborts();
   Call call;
   call.operation = "ListObjectsV2";
   call.method = "GET";
@@ -822,16 +832,23 @@ Status S3Store::Check() const {
   call.attempts = 1;
   VG_ASSIGN_OR_RETURN(net::HttpResponse response, Execute(call));
   static_cast<void>(response);
+  RetryPendingAborts();  // only once the server is known to answer
   return Status::Ok();
 }
 
 Result<int64_t> S3Store::BytesUsed() const {
-  std::lock_guard<std::mutex> lock(bytes_used_mutex_);
   const int64_t now = clock_->NowUnixMs();
-  if (bytes_used_ && now - bytes_used_at_ms_ < options_.bytes_used_cache_ms) return *bytes_used_;
+  {
+    std::lock_guard<std::mutex> lock(bytes_used_mutex_);
+    if (bytes_used_ && now - bytes_used_at_ms_ < options_.bytes_used_cache_ms) {
+      return *bytes_used_;
+    }
+  }
+  // Listed without the lock, so a Put never waits for a listing.
   VG_ASSIGN_OR_RETURN(std::vector<BlobInfo> all, ListAll());
   int64_t total = 0;
   for (const BlobInfo& info : all) total += info.size_bytes;
+  std::lock_guard<std::mutex> lock(bytes_used_mutex_);
   bytes_used_ = total;
   bytes_used_at_ms_ = now;
   return total;

@@ -4,8 +4,9 @@
 //  - Put streams the file: one PutObject below `multipart_threshold_bytes`, else a multipart
 //    upload whose parts (byte ranges of the file, never loaded whole) go up on
 //    `parallel_parts` threads, completed in part order, and aborted on any failure. An abort
-//    that cannot reach the server is kept and tried again by the next Put or Check. S3 shows
-//    nothing at the key until an upload completes, so a failed Put leaves nothing visible.
+//    that cannot reach the server is kept and tried again after the next successful Put or
+//    Check (a few per call). S3 shows nothing at the key until an upload completes, so a
+//    failed Put leaves nothing visible.
 //  - Every request is retried with exponential backoff on network errors, 5xx, S3's
 //    RequestTimeout and a CompleteMultipartUpload that answers 200 with an <Error>; never on
 //    403 or other 4xx. Errors are plain sentences naming the operation, key, bucket and
@@ -51,8 +52,8 @@ namespace vg::storage {
 struct S3StoreOptions {
   // Files of at least this size go up as multipart uploads.
   int64_t multipart_threshold_bytes = 16LL << 20;
-  // Part size (S3's minimum is 5 MiB except for the last part); grown when a file would need
-  // more than 10000 parts.
+  // Part size, 5 MiB (S3's minimum, except for the last part) to 5 GiB; grown when a file
+  // would need more than 10000 parts.
   int64_t part_size_bytes = 16LL << 20;
   int parallel_parts = 4;  // parts in flight at once (threads per multipart Put), ≥ 1
   // Tries per request (per part for multipart uploads) and the backoff between them.
@@ -65,7 +66,9 @@ struct S3StoreOptions {
   // Total time of a request without an upload body; an upload gets this plus its size at
   // `min_upload_bytes_per_second`.
   int request_timeout_ms = 30000;
-  int64_t min_upload_bytes_per_second = 1LL << 20;
+  // (slow on purpose: parts in parallel share the uplink, and a slow link must not turn every
+  // part into a timeout).
+  int64_t min_upload_bytes_per_second = 64LL << 10;
   int list_page_size = 1000;  // ListObjectsV2 max-keys (1..1000)
   int64_t bytes_used_cache_ms = 300000;
   std::string list_prefix = "videos/";
@@ -111,7 +114,8 @@ class S3Store final : public BlobStore {
   // The endpoint as messages show it: scheme://host[:port][/prefix], nothing secret.
   const std::string& endpoint_for_messages() const { return endpoint_text_; }
   bool path_style() const { return path_style_; }
-  // Multipart uploads whose abort could not be sent yet (tried again by Put and Check).
+  // Multipart uploads whose abort could not be sent yet (tried again after a successful Put or
+  // Check).
   size_t pending_aborts() const;
 
  private:
