@@ -153,6 +153,59 @@ TEST_F(ServeE2eTest, KillDashNineOfServeTakesItsRedisDownToo) {
   EXPECT_EQ(again.process().Wait(15000), 0);
 }
 
+// The private redis-server dies (kill -9) while serve has a delayed job queued and another
+// one rendering: serve starts it again on the same port and DATA_DIR (the AOF replays every
+// acknowledged write), /ready answers 200 again within a few seconds, both jobs complete, a
+// job posted afterwards completes too, and SIGTERM still leaves no redis-server behind.
+TEST_F(ServeE2eTest, PrivateRedisKilledMidRunIsRestartedAndNothingIsLost) {
+  Service serve("serve", ServeEnv());
+  ASSERT_TRUE(serve.ready()) << serve.output();
+  const pid_t first_pid = serve.RedisPid();
+  ASSERT_GT(first_pid, 0) << serve.output();
+
+  HttpReply delayed = Post(serve, {{"template", TestTemplate(160, 90, 1)}, {"delay", 2500}});
+  ASSERT_EQ(delayed.status, 202) << delayed.body;
+  const std::string delayed_id = delayed.json()["jobId"];
+  HttpReply rendering = Post(serve, {{"template", TestTemplate(640, 360, 4)}});
+  ASSERT_EQ(rendering.status, 202) << rendering.body;
+  const std::string rendering_id = rendering.json()["jobId"];
+  ASSERT_TRUE(WaitStatus(serve, rendering_id, "active", 20000)) << Status(serve, rendering_id);
+
+  ASSERT_EQ(kill(first_pid, SIGKILL), 0);
+  const auto killed = std::chrono::steady_clock::now();
+  std::string new_pid;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::smatch m;
+        const std::string out = serve.output();
+        if (!std::regex_search(out, m, std::regex("event=service.redis_restarted pid=([0-9]+)"))) {
+          return false;
+        }
+        new_pid = m[1];
+        return HttpRequest("GET", serve.url("/ready")).status == 200;
+      },
+      10000))
+      << serve.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, std::chrono::seconds(5));
+  EXPECT_NE(new_pid, std::to_string(first_pid));
+  EXPECT_NE(serve.output().find("event=service.redis_exited pid=" + std::to_string(first_pid)),
+            std::string::npos)
+      << serve.output();
+
+  // Nothing accepted was lost: both jobs finish, and the queue takes new ones.
+  EXPECT_TRUE(WaitStatus(serve, delayed_id, "completed", 40000)) << Status(serve, delayed_id);
+  EXPECT_TRUE(WaitStatus(serve, rendering_id, "completed", 40000)) << Status(serve, rendering_id);
+  HttpReply after = Post(serve, {{"template", TestTemplate(160, 90, 1)}});
+  ASSERT_EQ(after.status, 202) << after.body;
+  EXPECT_TRUE(WaitStatus(serve, after.json()["jobId"], "completed", 30000)) << serve.output();
+
+  serve.process().Kill(SIGTERM);
+  EXPECT_EQ(serve.process().Wait(15000), 0) << serve.output();
+  errno = 0;
+  EXPECT_TRUE(kill(static_cast<pid_t>(std::stol(new_pid)), 0) == -1 && errno == ESRCH)
+      << "the restarted redis-server was left behind";
+}
+
 TEST_F(ServeE2eTest, CancelOfAQueuedAndOfAnActiveJob) {
   Service serve("serve", ServeEnv());
   ASSERT_TRUE(serve.ready()) << serve.output();
