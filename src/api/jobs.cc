@@ -91,14 +91,14 @@ bool JobsService::Visible(const nlohmann::json& data, std::string_view owner) co
 
 Result<queue::Job> JobsService::VisibleJob(std::string_view owner, std::string_view job_id) {
   if (job_id.empty() || job_id.size() > 256) return NotFound();
-  auto job = deps_.producer->GetJob(job_id);
+  auto job = deps_.producers->Acquire()->GetJob(job_id);
   if (!job.ok()) return job.error();
   if (!Visible(job->data, owner)) return NotFound();
   return job;
 }
 
 Result<queue::Job> JobsService::RawJob(std::string_view job_id) {
-  return deps_.producer->GetJob(job_id);
+  return deps_.producers->Acquire()->GetJob(job_id);
 }
 
 nlohmann::json JobsService::ResultJson(const nlohmann::json& returnvalue) const {
@@ -170,10 +170,11 @@ Result<JobsService::Accepted> JobsService::Generate(std::string_view owner, std:
   options.timestamp_ms = now;
   if (!idempotency_key.empty()) options.job_id = IdempotentJobId(owner, idempotency_key);
 
-  VG_ASSIGN_OR_RETURN(queue::AddResult added, deps_.producer->Add("render", data, options));
+  VG_ASSIGN_OR_RETURN(queue::AddResult added,
+                      deps_.producers->Acquire()->Add("render", data, options));
   int64_t created_ms = now;
   if (added.duplicated) {
-    VG_ASSIGN_OR_RETURN(queue::Job existing, deps_.producer->GetJob(added.id));
+    VG_ASSIGN_OR_RETURN(queue::Job existing, deps_.producers->Acquire()->GetJob(added.id));
     std::string stored_hash =
         existing.data.is_object() ? existing.data.value("requestHash", "") : "";
     if (stored_hash != request_hash) {
@@ -185,7 +186,7 @@ Result<JobsService::Accepted> JobsService::Generate(std::string_view owner, std:
     int64_t keep_ms =
         int64_t{std::max(config_.completed_job_ttl_days, config_.failed_job_ttl_days)} * 86400 *
         1000;
-    Status indexed = deps_.owner_index->Add(owner, added.id, now, keep_ms);
+    Status indexed = deps_.owner_indexes->Acquire()->Add(owner, added.id, now, keep_ms);
     if (!indexed.ok()) {
       // The job is queued; only the list misses it. Log and answer 202 all the same.
       obs::Log(obs::Level::kWarn, "api.owner_index_failed",
@@ -226,7 +227,7 @@ Result<nlohmann::json> JobsService::GetStatus(std::string_view owner, std::strin
 
 Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_view job_id) {
   VG_ASSIGN_OR_RETURN(queue::Job job, VisibleJob(owner, job_id));
-  VG_ASSIGN_OR_RETURN(queue::CancelOutcome outcome, deps_.producer->Cancel(job_id));
+  VG_ASSIGN_OR_RETURN(queue::CancelOutcome outcome, deps_.producers->Acquire()->Cancel(job_id));
   if (outcome == queue::CancelOutcome::kCancelRequested) {
     return nlohmann::json{{"jobId", job.id}, {"status", "cancelling"}};
   }
@@ -250,7 +251,7 @@ Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_v
 
 Result<JobsService::Accepted> JobsService::Retry(std::string_view owner, std::string_view job_id) {
   VG_ASSIGN_OR_RETURN(queue::Job job, VisibleJob(owner, job_id));
-  VG_RETURN_IF_ERROR(deps_.producer->Retry(job_id));
+  VG_RETURN_IF_ERROR(deps_.producers->Acquire()->Retry(job_id));
   Accepted accepted;
   accepted.location = "/api/video/status/" + job.id;
   accepted.body = {{"jobId", job.id},
@@ -284,15 +285,15 @@ Result<nlohmann::json> JobsService::List(std::string_view owner, std::string_vie
   // Scan the index newest first until the page is full or the index ends.
   for (int rounds = 0; rounds < 100 && !more; ++rounds) {
     VG_ASSIGN_OR_RETURN(std::vector<queue::OwnerIndexEntry> entries,
-                        deps_.owner_index->List(owner, after, batch));
+                        deps_.owner_indexes->Acquire()->List(owner, after, batch));
     if (entries.empty()) break;
     for (size_t i = 0; i < entries.size(); ++i) {
       const auto& e = entries[i];
       after = e;
-      auto job = deps_.producer->GetJob(e.job_id);
+      auto job = deps_.producers->Acquire()->GetJob(e.job_id);
       if (!job.ok()) {
         if (job.error().code() != ErrorCode::kNotFound) return job.error();
-        (void)deps_.owner_index->Remove(owner, e.job_id);  // expired with the history
+        (void)deps_.owner_indexes->Acquire()->Remove(owner, e.job_id);  // expired with the history
         continue;
       }
       if (!Visible(job->data, owner)) continue;

@@ -3,8 +3,9 @@
 // list, plus the status document the WebSocket hub sends. Handlers parse the request, call one
 // method and map its Status to HTTP in one place (http_errors.h).
 //
-// Thread safety: every method is thread-safe (the borrowed Producer, OwnerIndex, BlobStore and
-// WebhookQueue are). Ownership: everything passed in is borrowed and must outlive the service.
+// Thread safety: every method is thread-safe (the borrowed pools, BlobStore and WebhookQueue
+// are); each Redis call leases a Producer or OwnerIndex from its pool for that call only.
+// Ownership: everything passed in is borrowed and must outlive the service.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/connection_pool.h"
 #include "api/submission.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -33,8 +35,8 @@ class WebhookQueue;
 namespace vg::api {
 
 struct JobsDependencies {
-  queue::Producer* producer = nullptr;       // required
-  queue::OwnerIndex* owner_index = nullptr;  // required
+  ConnectionPool<queue::Producer>* producers = nullptr;        // required
+  ConnectionPool<queue::OwnerIndex>* owner_indexes = nullptr;  // required
   storage::BlobStore* blob_store = nullptr;  // optional: result URLs are signed when set
   notify::WebhookQueue* webhooks = nullptr;  // optional: cancel webhooks are sent when set
   const Clock* clock = nullptr;              // required

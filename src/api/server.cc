@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/connection_pool.h"
 #include "api/http_errors.h"
 #include "api/jobs.h"
 #include "api/rate_limiter.h"
@@ -217,10 +218,26 @@ class Server::Impl {
     redis.password = config_.redis.password;
     redis.db = config_.redis.db;
     queue::QueueName queue{config_.queue_prefix, config_.queue_name};
-    owner_index_ = std::make_unique<queue::OwnerIndex>(redis, queue);
+    // One connection per I/O thread by default: every handler runs on an I/O thread, so that
+    // many requests can make their Redis round trips at once.
+    const size_t connections =
+        options_.redis_connections > 0 ? options_.redis_connections : size_t{kIoThreads};
+    std::vector<queue::Producer*> producers = {deps_.producer};
+    std::vector<queue::OwnerIndex*> owner_indexes;
+    for (size_t i = 0; i < connections; ++i) {
+      if (i > 0) {
+        extra_producers_.push_back(std::make_unique<queue::Producer>(redis, queue, deps_.clock));
+        producers.push_back(extra_producers_.back().get());
+      }
+      owner_indexes_.push_back(std::make_unique<queue::OwnerIndex>(redis, queue));
+      owner_indexes.push_back(owner_indexes_.back().get());
+    }
+    producer_pool_ = std::make_unique<ConnectionPool<queue::Producer>>(std::move(producers));
+    owner_index_pool_ =
+        std::make_unique<ConnectionPool<queue::OwnerIndex>>(std::move(owner_indexes));
     JobsDependencies jobs_deps;
-    jobs_deps.producer = deps_.producer;
-    jobs_deps.owner_index = owner_index_.get();
+    jobs_deps.producers = producer_pool_.get();
+    jobs_deps.owner_indexes = owner_index_pool_.get();
     jobs_deps.blob_store = deps_.blob_store;
     jobs_deps.webhooks = deps_.webhooks;
     jobs_deps.clock = clock_;
@@ -314,7 +331,7 @@ class Server::Impl {
       if (now - last_refresh_ < std::chrono::seconds(1)) return;
       last_refresh_ = now;
     }
-    auto counts = deps_.producer->GetCounts();
+    auto counts = producer_pool_->Acquire()->GetCounts();
     m.gauge("vidgen_redis_up", "1 when the API's last Redis call succeeded")
         .Set(counts.ok() ? 1 : 0);
     if (counts.ok()) {
@@ -635,7 +652,7 @@ class Server::Impl {
     Answer a;
     nlohmann::json checks = nlohmann::json::object();
     bool ok = true;
-    Status redis = owner_index_->Ping();
+    Status redis = owner_index_pool_->Acquire()->Ping();
     checks["redis"] = redis.ok() ? "ok" : "unavailable";
     ok &= redis.ok();
     if (deps_.blob_store) {
@@ -771,7 +788,10 @@ class Server::Impl {
   const Clock* clock_;
   RateLimiter rate_limiter_;
   std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<queue::OwnerIndex> owner_index_;
+  std::vector<std::unique_ptr<queue::Producer>> extra_producers_;  // the pool beyond deps_.producer
+  std::vector<std::unique_ptr<queue::OwnerIndex>> owner_indexes_;
+  std::unique_ptr<ConnectionPool<queue::Producer>> producer_pool_;
+  std::unique_ptr<ConnectionPool<queue::OwnerIndex>> owner_index_pool_;
   std::unique_ptr<JobsService> jobs_;
   std::unique_ptr<WsHub> hub_;
   storage::LocalStore* local_store_ = nullptr;

@@ -33,7 +33,10 @@ class WebhookQueue;
 namespace vg::api {
 
 struct Dependencies {
-  queue::Producer* producer = nullptr;       // required
+  // Required. The first member of the API's producer pool; the Server adds more Producers on
+  // the same Redis and queue (ServerOptions::redis_connections in all) so concurrent requests
+  // do not queue on one connection.
+  queue::Producer* producer = nullptr;
   storage::BlobStore* blob_store = nullptr;  // optional; /files needs a storage::LocalStore
   obs::Metrics* metrics = nullptr;           // optional
   notify::WebhookQueue* webhooks = nullptr;  // optional
@@ -44,6 +47,8 @@ struct Dependencies {
 struct ServerOptions {
   std::chrono::milliseconds ws_ping_interval{30000};  // API.md: ping every 30 s
   std::chrono::milliseconds ws_drop_after{60000};     // drop a peer silent this long
+  // Redis connections per pool (producers; owner index): 0 = one per I/O thread.
+  size_t redis_connections = 0;
 };
 
 class Server {
