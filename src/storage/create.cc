@@ -4,6 +4,7 @@
 #include "obs/log.h"
 #include "storage/local_store.h"
 #include "storage/s3_store.h"
+#include "storage/supabase_store.h"
 
 namespace vg::storage {
 
@@ -27,7 +28,7 @@ Result<std::unique_ptr<BlobStore>> CreateBlobStore(const config::Config& config,
       return std::unique_ptr<BlobStore>(std::move(store));
     }
     case config::StorageProvider::kSupabase:
-      return Status(ErrorCode::kInvalidArgument, "Supabase storage is not available yet.");
+      return CreateSupabaseStore(config.supabase, clock);
   }
   return Status(ErrorCode::kInternal, "Unknown storage provider.");
 }
