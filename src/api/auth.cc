@@ -1,6 +1,8 @@
-// Authenticator: API keys and JWT verification with OpenSSL (see auth.h).
+// Authenticator: API keys and JWT verification with OpenSSL, the JWKS from a file or a URL
+// (see auth.h).
 #include "api/auth.h"
 
+#include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
@@ -8,13 +10,17 @@
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/c_handle.h"
+#include "net/http_client.h"
+#include "obs/log.h"
 
 namespace vg::api {
 namespace {
@@ -191,27 +197,22 @@ bool VerifyWithKey(EVP_PKEY* key, std::string_view signed_text, std::string_view
 
 }  // namespace
 
-Result<std::unique_ptr<Authenticator>> Authenticator::Create(const config::Config& config,
-                                                             const Clock& clock) {
-  std::unique_ptr<Authenticator> auth(new Authenticator(clock));
-  for (const auto& key : config.api_keys) {
-    if (!key.empty()) auth->key_hashes_.push_back(Sha256Hex(key));
-  }
-  auth->jwt_secret_ = config.jwt_secret;
-  if (!config.jwt_jwks.empty()) {
-    if (config.jwt_jwks.starts_with("http://") || config.jwt_jwks.starts_with("https://")) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "JWT_JWKS: fetching a JWKS from a URL is not available yet; use a file.");
-    }
-    std::ifstream in(config.jwt_jwks);
-    if (!in) return Status(ErrorCode::kInvalidArgument, "JWT_JWKS: the file cannot be read.");
-    std::stringstream text;
-    text << in.rdbuf();
-    nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, false);
+namespace {
+
+// A URL without its query, for logs.
+std::string UrlForLog(std::string_view url) { return std::string(url.substr(0, url.find('?'))); }
+
+}  // namespace
+
+struct Authenticator::JwksParser {
+  static Result<std::shared_ptr<const KeySet>> Parse(std::string_view text, std::string_view what) {
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") ||
         !doc["keys"].is_array()) {
-      return Status(ErrorCode::kInvalidArgument, "JWT_JWKS: the file is not a JWKS document.");
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("JWT_JWKS: {} is not a JWKS document.", what));
     }
+    auto keys = std::make_shared<KeySet>();
     for (const auto& jwk : doc["keys"]) {
       if (!jwk.is_object()) continue;
       auto entry = std::make_unique<Jwk>();
@@ -224,19 +225,134 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(const config::Confi
         entry->alg = "ES256";
         entry->key = EcKey(jwk);
       }
-      if (entry->key) auth->jwks_.push_back(std::move(entry));
+      if (entry->key) keys->push_back(std::move(entry));
     }
-    if (auth->jwks_.empty()) {
+    if (keys->empty()) {
       return Status(ErrorCode::kInvalidArgument,
-                    "JWT_JWKS: the file holds no usable key (RSA or EC P-256).");
+                    fmt::format("JWT_JWKS: {} holds no usable key (RSA or EC P-256).", what));
     }
+    return std::shared_ptr<const KeySet>(std::move(keys));
   }
-  auth->enabled_ = !auth->key_hashes_.empty() || !auth->jwt_secret_.empty() || !auth->jwks_.empty();
+};
+
+Result<std::unique_ptr<Authenticator>> Authenticator::Create(const config::Config& config,
+                                                             const Clock& clock,
+                                                             AuthOptions options) {
+  std::unique_ptr<Authenticator> auth(new Authenticator(clock, options));
+  for (const auto& key : config.api_keys) {
+    if (!key.empty()) auth->key_hashes_.push_back(Sha256Hex(key));
+  }
+  auth->jwt_secret_ = config.jwt_secret;
+  const std::string& jwks = config.jwt_jwks;
+  if (jwks.starts_with("http://") || jwks.starts_with("https://")) {
+    if (jwks.starts_with("http://") && !config.allow_private_urls) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "JWT_JWKS: use an https:// URL (http:// is accepted only with "
+                    "ALLOW_PRIVATE_URLS=true, for local development).");
+    }
+    if (options.http == nullptr) {
+      return Status(ErrorCode::kInvalidArgument, "JWT_JWKS: no HTTP client to fetch the URL.");
+    }
+    auth->jwks_url_ = jwks;
+    std::lock_guard fetch(auth->fetch_mutex_);
+    VG_ASSIGN_OR_RETURN(auth->keys_, auth->FetchJwks(options.jwks_fetch_timeout_ms));
+    obs::Log(obs::Level::kInfo, "api.jwks_loaded",
+             {{"url", UrlForLog(jwks)}, {"keys", static_cast<long long>(auth->keys_->size())}});
+  } else if (!jwks.empty()) {
+    std::ifstream in(jwks);
+    if (!in) return Status(ErrorCode::kInvalidArgument, "JWT_JWKS: the file cannot be read.");
+    std::stringstream text;
+    text << in.rdbuf();
+    VG_ASSIGN_OR_RETURN(auth->keys_, JwksParser::Parse(text.str(), "the file"));
+  }
+  auth->has_jwks_ = !auth->keys_->empty();
+  auth->enabled_ = !auth->key_hashes_.empty() || !auth->jwt_secret_.empty() || auth->has_jwks_;
+  if (!auth->jwks_url_.empty()) {
+    auth->refresher_ = std::thread([a = auth.get()] {
+      pthread_setname_np(pthread_self(), "vg-jwks-refresh");
+      a->RefreshLoop();
+    });
+  }
   return auth;
 }
 
-Authenticator::Authenticator(const Clock& clock) : clock_(clock) {}
-Authenticator::~Authenticator() = default;
+Authenticator::Authenticator(const Clock& clock, AuthOptions options)
+    : clock_(clock), options_(options), keys_(std::make_shared<const KeySet>()) {}
+
+Authenticator::~Authenticator() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+std::shared_ptr<const Authenticator::KeySet> Authenticator::Keys() const {
+  std::lock_guard lock(keys_mutex_);
+  return keys_;
+}
+
+Result<std::shared_ptr<const Authenticator::KeySet>> Authenticator::FetchJwks(
+    int timeout_ms) const {
+  net::HttpRequest request;
+  request.url = jwks_url_;
+  request.headers = {{"Accept", "application/json"}};
+  request.timeout_ms = timeout_ms;
+  request.connect_timeout_ms = std::min(timeout_ms, 5000);
+  request.max_response_bytes = 1 << 20;
+  request.max_redirects = 3;
+  net::HttpResult fetched = options_.http->Get(request);
+  if (!fetched.ok()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("JWT_JWKS: cannot fetch {}: {}.", UrlForLog(jwks_url_),
+                              fetched.error().message));
+  }
+  return JwksParser::Parse(fetched.value().body, "the document at the URL");
+}
+
+bool Authenticator::RefreshLocked(const char* reason, int timeout_ms) const {
+  auto fetched = FetchJwks(timeout_ms);
+  if (!fetched.ok()) {
+    obs::Log(obs::Level::kWarn, "api.jwks_refresh_failed",
+             {{"reason", reason},
+              {"error", fetched.error().message()},
+              {"keeping", static_cast<long long>(Keys()->size())}});
+    return false;
+  }
+  const auto count = static_cast<long long>((*fetched)->size());
+  {
+    std::lock_guard lock(keys_mutex_);
+    keys_ = std::move(*fetched);
+  }
+  obs::Log(obs::Level::kInfo, "api.jwks_refreshed", {{"reason", reason}, {"keys", count}});
+  return true;
+}
+
+void Authenticator::RefetchForUnknownKid(const std::string& kid) const {
+  std::lock_guard fetch(fetch_mutex_);
+  // Another request may have fetched the key while this one waited.
+  for (const auto& jwk : *Keys()) {
+    if (jwk->kid == kid) return;
+  }
+  const auto now = clock_.Now();
+  if (last_kid_refetch_ && now - *last_kid_refetch_ < options_.jwks_refetch_min_interval) return;
+  last_kid_refetch_ = now;
+  RefreshLocked("unknown_kid", std::min(options_.jwks_fetch_timeout_ms, 5000));
+}
+
+void Authenticator::RefreshLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(stop_mutex_);
+      if (stop_.wait_for(lock, options_.jwks_refresh_interval, [this] { return stopping_; })) {
+        return;
+      }
+    }
+    std::lock_guard fetch(fetch_mutex_);
+    RefreshLocked("periodic", options_.jwks_fetch_timeout_ms);
+  }
+}
 
 Result<std::string> Authenticator::Authenticate(std::string_view authorization,
                                                 std::string_view api_key,
@@ -260,7 +376,7 @@ Result<std::string> Authenticator::Authenticate(std::string_view authorization,
   }
   // A JWT is three base64url parts; an API key is anything else.
   if (std::count(credential.begin(), credential.end(), '.') == 2 &&
-      (!jwt_secret_.empty() || !jwks_.empty())) {
+      (!jwt_secret_.empty() || has_jwks_)) {
     return VerifyJwt(credential);
   }
   return OwnerOfKey(credential);
@@ -309,7 +425,13 @@ Result<std::string> Authenticator::VerifyJwt(std::string_view token) const {
     if (alg == "ES256" && !EcdsaRawToDer(signature, &der)) {
       return Unauthorized("The bearer token's signature is not valid.");
     }
-    for (const auto& jwk : jwks_) {
+    std::shared_ptr<const KeySet> keys = Keys();
+    if (!kid.empty() && !jwks_url_.empty() &&
+        std::none_of(keys->begin(), keys->end(), [&](const auto& k) { return k->kid == kid; })) {
+      RefetchForUnknownKid(kid);  // a rotated key: fetch the JWKS again (rate limited)
+      keys = Keys();
+    }
+    for (const auto& jwk : *keys) {
       if (jwk->alg != alg || (!kid.empty() && !jwk->kid.empty() && jwk->kid != kid)) continue;
       if (VerifyWithKey(jwk->key.get(), signed_text, alg == "ES256" ? der : signature)) {
         verified = true;

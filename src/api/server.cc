@@ -22,6 +22,7 @@
 #include "api/jobs.h"
 #include "api/rate_limiter.h"
 #include "api/ws_hub.h"
+#include "net/curl_http_client.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "queue/owner_index.h"
@@ -211,7 +212,16 @@ class Server::Impl {
   Status Init() {
     if (!deps_.producer)
       return Status(ErrorCode::kInvalidArgument, "The API needs a queue producer.");
-    VG_ASSIGN_OR_RETURN(auth_, Authenticator::Create(config_, *clock_));
+    AuthOptions auth_options;
+    auth_options.jwks_refresh_interval = options_.jwks_refresh_interval;
+    auth_options.jwks_refetch_min_interval = options_.jwks_refetch_min_interval;
+    if (config_.jwt_jwks.starts_with("http://") || config_.jwt_jwks.starts_with("https://")) {
+      net::CurlHttpClientOptions http_options;
+      http_options.allow_private_addresses = config_.allow_private_urls;
+      http_ = std::make_unique<net::CurlHttpClient>(http_options);
+      auth_options.http = http_.get();
+    }
+    VG_ASSIGN_OR_RETURN(auth_, Authenticator::Create(config_, *clock_, auth_options));
     queue::RedisOptions redis;
     redis.host = config_.redis.host;
     redis.port = config_.redis.port;
@@ -787,6 +797,7 @@ class Server::Impl {
   SystemClock system_clock_;
   const Clock* clock_;
   RateLimiter rate_limiter_;
+  std::unique_ptr<net::HttpClient> http_;  // fetches a JWKS URL; outlives auth_
   std::unique_ptr<Authenticator> auth_;
   std::vector<std::unique_ptr<queue::Producer>> extra_producers_;  // the pool beyond deps_.producer
   std::vector<std::unique_ptr<queue::OwnerIndex>> owner_indexes_;

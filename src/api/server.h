@@ -49,6 +49,9 @@ struct ServerOptions {
   std::chrono::milliseconds ws_drop_after{60000};     // drop a peer silent this long
   // Redis connections per pool (producers; owner index): 0 = one per I/O thread.
   size_t redis_connections = 0;
+  // JWT_JWKS as a URL: refetched this often, and for an unknown kid at most this often.
+  std::chrono::milliseconds jwks_refresh_interval{600000};
+  std::chrono::milliseconds jwks_refetch_min_interval{60000};
 };
 
 class Server {

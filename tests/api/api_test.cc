@@ -12,6 +12,7 @@
 #include "api/jobs.h"
 #include "api_test_util.h"
 #include "base/clock.h"
+#include "jwt_test_util.h"
 
 namespace vg::api::testing {
 namespace {
@@ -422,61 +423,27 @@ TEST_F(ApiTest, JwtHs256) {
   EXPECT_EQ(Get("/api/video/status/" + id, "Authorization: Bearer " + none).status, 401);
 }
 
-std::string BignumB64(const BIGNUM* n) {
-  std::string raw(static_cast<size_t>(BN_num_bytes(n)), '\0');
-  BN_bn2bin(n, reinterpret_cast<unsigned char*>(raw.data()));
-  return Base64UrlEncode(raw);
-}
-
 TEST_F(ApiTest, JwtRs256FromJwksFile) {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
-  ASSERT_NE(key, nullptr);
-  BIGNUM* n = nullptr;
-  BIGNUM* e = nullptr;
-  ASSERT_EQ(EVP_PKEY_get_bn_param(key, "n", &n), 1);
-  ASSERT_EQ(EVP_PKEY_get_bn_param(key, "e", &e), 1);
-  nlohmann::json jwks = {{"keys",
-                          {{{"kty", "RSA"},
-                            {"kid", "k1"},
-                            {"alg", "RS256"},
-                            {"n", BignumB64(n)},
-                            {"e", BignumB64(e)}}}}};
-  BN_free(n);
-  BN_free(e);
+  RsaTestKey key("k1");
+  ASSERT_TRUE(key.ok());
   config_.jwt_jwks = dir_ + "/jwks.json";
-  { std::ofstream(config_.jwt_jwks) << jwks.dump(); }
+  { std::ofstream(config_.jwt_jwks) << Jwks({&key}).dump(); }
   StartServer();
 
-  auto sign = [&](const nlohmann::json& claims, const std::string& kid) {
-    std::string text = Base64UrlEncode(nlohmann::json{{"alg", "RS256"}, {"kid", kid}}.dump()) +
-                       "." + Base64UrlEncode(claims.dump());
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    size_t size = 0;
-    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-    EVP_DigestSign(ctx, nullptr, &size, reinterpret_cast<const unsigned char*>(text.data()),
-                   text.size());
-    std::string sig(size, '\0');
-    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &size,
-                   reinterpret_cast<const unsigned char*>(text.data()), text.size());
-    EVP_MD_CTX_free(ctx);
-    sig.resize(size);
-    return text + "." + Base64UrlEncode(sig);
-  };
   int64_t now = SystemClock().NowUnixMs() / 1000;
-  std::string token = sign({{"sub", "rsa-user"}, {"exp", now + 600}}, "k1");
+  std::string token = key.Sign({{"sub", "rsa-user"}, {"exp", now + 600}});
   std::string id = Submit("Authorization: Bearer " + token);
   auto job = producer_->GetJob(id);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->data["owner"], "jwt:rsa-user");
   EXPECT_EQ(Get("/api/video/status/" + id,
-                "Authorization: Bearer " + sign({{"sub", "rsa-user"}, {"exp", now - 100}}, "k1"))
+                "Authorization: Bearer " + key.Sign({{"sub", "rsa-user"}, {"exp", now - 100}}))
                 .status,
             401);
   // A token signed by the same key but tampered afterwards fails.
   std::string tampered = token;
   tampered[tampered.find('.') + 3] ^= 1;
   EXPECT_EQ(Get("/api/video/status/" + id, "Authorization: Bearer " + tampered).status, 401);
-  EVP_PKEY_free(key);
 }
 
 TEST_F(ApiTest, RateLimitAnswers429WithRetryAfter) {
