@@ -46,9 +46,11 @@ Result<std::unique_ptr<Layer>> CreateBackgroundLayer(const tmpl::Clip& clip,
     return std::unique_ptr<Layer>(std::make_unique<RasterLayer>(std::move(bitmap), scale, 0, 0, frame));
   }
   VG_ASSIGN_OR_RETURN(auto image, context.assets->LoadImage(*body.src));
-  VG_ASSIGN_OR_RETURN(assets::Bitmap bitmap,
-                      FitImage(*image, frame.width, frame.height, body.fit, 0, scale));
-  return std::unique_ptr<Layer>(std::make_unique<RasterLayer>(std::move(bitmap), scale, 0, 0, frame));
+  const double image_scale = ImageCachePixelScale(*image, frame.width, frame.height, body.fit, scale);
+  VG_ASSIGN_OR_RETURN(auto bitmap,
+                      FitImage(image, frame.width, frame.height, body.fit, 0, image_scale));
+  return std::unique_ptr<Layer>(
+      std::make_unique<RasterLayer>(std::move(bitmap), image_scale, 0, 0, frame));
 }
 
 }  // namespace vg::render

@@ -55,7 +55,7 @@ void PaintBlurredGroup(cairo_t* cr, double sigma, double alpha) {
 }  // namespace
 
 Canvas::Canvas(int width, int height)
-    : bitmap_(assets::Bitmap::Allocate(width, height)), surface_(WrapBitmap(bitmap_)) {}
+    : bitmap_(AllocateBitmap(width, height)), surface_(WrapBitmap(bitmap_)) {}
 
 namespace {
 

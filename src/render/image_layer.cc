@@ -82,9 +82,11 @@ Result<std::unique_ptr<Layer>> CreateImageLayer(const tmpl::Clip& clip, const La
         std::make_unique<AnimatedSizeImageLayer>(image, body, box, std::move(pixels)));
   }
   const double max_pixels = 4.0 * context.frame_width * context.frame_height;
-  const double scale = CachePixelScale(context.max_scale, box.width, box.height, max_pixels);
-  VG_ASSIGN_OR_RETURN(assets::Bitmap bitmap,
-                      FitImage(*image, box.width, box.height, body.fit, body.radius, scale));
+  const double scale = ImageCachePixelScale(
+      *image, box.width, box.height, body.fit,
+      CachePixelScale(context.max_scale, box.width, box.height, max_pixels));
+  VG_ASSIGN_OR_RETURN(auto bitmap,
+                      FitImage(image, box.width, box.height, body.fit, body.radius, scale));
   return std::unique_ptr<Layer>(std::make_unique<RasterLayer>(std::move(bitmap), scale, 0, 0, box));
 }
 

@@ -1,6 +1,8 @@
 // Cairo helpers: CSS gradient geometry and bitmap scaling.
 #include "render/paint.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -67,10 +69,30 @@ SurfacePtr WrapBitmap(const assets::Bitmap& bitmap) {
       bitmap.height, bitmap.stride));
 }
 
+assets::Bitmap AllocateBitmap(int width, int height) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  assets::Bitmap b;
+  b.width = width;
+  b.height = height;
+  b.stride = width * 4;
+  const size_t size = static_cast<size_t>(b.stride) * static_cast<size_t>(std::max(0, height));
+  if (size >= 2 * kHugePage) {
+    // Reserve without touching, advise the whole huge pages inside, then clear (the first
+    // touch). Advice is only a hint: without huge pages this is an ordinary allocation.
+    b.pixels.reserve(size);
+    const auto begin = reinterpret_cast<uintptr_t>(b.pixels.data());
+    const uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+    const uintptr_t last = (begin + size) & ~(kHugePage - 1);
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  }
+  b.pixels.resize(size);
+  return b;
+}
+
 assets::Bitmap ScaleBitmap(const assets::Bitmap& source, int width, int height) {
   width = std::max(1, width);
   height = std::max(1, height);
-  assets::Bitmap out = assets::Bitmap::Allocate(width, height);
+  assets::Bitmap out = AllocateBitmap(width, height);
   libyuv::ARGBScale(source.pixels.data(), source.stride, source.width, source.height,
                     out.pixels.data(), out.stride, width, height, libyuv::kFilterBox);
   return out;

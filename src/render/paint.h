@@ -27,10 +27,16 @@ void RoundedRectPath(cairo_t* cr, double x, double y, double width, double heigh
 // must not move.
 SurfacePtr WrapBitmap(const assets::Bitmap& bitmap);
 
+// A cleared bitmap, as assets::Bitmap::Allocate makes, but frame-sized and larger ones ask the
+// kernel for transparent huge pages before their memory is first touched: faulting fresh
+// memory in 4 KiB pages is most of a render's start-up otherwise (each frame-sized buffer is
+// two thousand page faults).
+assets::Bitmap AllocateBitmap(int width, int height);
+
 // A bitmap of width × height drawn by `draw` into a cleared ARGB32 surface.
 template <typename DrawFn>
 assets::Bitmap DrawToBitmap(int width, int height, DrawFn&& draw) {
-  assets::Bitmap bitmap = assets::Bitmap::Allocate(width, height);
+  assets::Bitmap bitmap = AllocateBitmap(width, height);
   SurfacePtr surface(cairo_image_surface_create_for_data(bitmap.pixels.data(), CAIRO_FORMAT_ARGB32,
                                                          width, height, bitmap.stride));
   CairoPtr cr(cairo_create(surface.get()));

@@ -1,37 +1,45 @@
 // Cached-bitmap drawing shared by the layers.
 #include "render/raster_layer.h"
 
-#include "render/fast_blit.h"
-
 #include <algorithm>
 #include <cmath>
 
+#include "render/fast_blit.h"
+
 namespace vg::render {
+
+RasterLayer::RasterLayer(std::shared_ptr<const assets::Bitmap> bitmap, double pixel_scale,
+                         double origin_x, double origin_y, BoxSize box)
+    : bitmap_(std::move(bitmap)),
+      pixel_scale_(pixel_scale),
+      origin_x_(origin_x),
+      origin_y_(origin_y),
+      box_(box) {
+  if (!bitmap_ || bitmap_->empty()) return;
+  const assets::Bitmap& b = *bitmap_;
+  // Opaque when the bitmap is exactly the box at scale 1 and every alpha is 255.
+  opaque_ = origin_x == 0 && origin_y == 0 && pixel_scale == 1 &&
+            b.width == static_cast<int>(box.width) && b.height == static_cast<int>(box.height);
+  for (int y = 0; opaque_ && y < b.height; ++y) {
+    const auto* row =
+        reinterpret_cast<const uint32_t*>(b.pixels.data() + static_cast<size_t>(y) * b.stride);
+    uint32_t all = 0xff000000u;
+    for (int x = 0; x < b.width; ++x) all &= row[x];
+    opaque_ = (all & 0xff000000u) == 0xff000000u;
+  }
+  surface_ = WrapBitmap(b);
+}
 
 RasterLayer::RasterLayer(assets::Bitmap bitmap, double pixel_scale, double origin_x,
                          double origin_y, BoxSize box)
-    : pixel_scale_(pixel_scale), origin_x_(origin_x), origin_y_(origin_y), box_(box) {
-  if (!bitmap.empty()) {
-    // Opaque when the bitmap is exactly the box at scale 1 and every alpha is 255.
-    opaque_ = origin_x == 0 && origin_y == 0 && pixel_scale == 1 &&
-              bitmap.width == static_cast<int>(box.width) && bitmap.height == static_cast<int>(box.height);
-    for (int y = 0; opaque_ && y < bitmap.height; ++y) {
-      const uint8_t* row = bitmap.pixels.data() + static_cast<size_t>(y) * bitmap.stride;
-      for (int x = 0; x < bitmap.width; ++x) {
-        if (row[4 * x + 3] != 255) {
-          opaque_ = false;
-          break;
-        }
-      }
-    }
-    padded_ = PadForSampling(bitmap);
-    surface_ = WrapBitmap(padded_);
-  }
-}
+    : RasterLayer(std::make_shared<const assets::Bitmap>(std::move(bitmap)), pixel_scale, origin_x,
+                  origin_y, box) {}
 
 bool RasterLayer::Draw(cairo_t* cr, const ClipState&, double alpha) const {
   if (!surface_) return true;
-  if (!TryFastScaledPaint(cr, padded_, pixel_scale_, origin_x_, origin_y_, alpha)) PaintBitmap(cr, surface_.get(), pixel_scale_, origin_x_ + 1, origin_y_ + 1, alpha);
+  if (!TryFastScaledPaint(cr, *bitmap_, pixel_scale_, origin_x_, origin_y_, alpha)) {
+    PaintBitmap(cr, surface_.get(), pixel_scale_, origin_x_, origin_y_, alpha);
+  }
   return true;
 }
 

@@ -4,6 +4,8 @@
 // costs one transformed blit per clip. Immutable after construction; Draw is thread-safe.
 #pragma once
 
+#include <memory>
+
 #include "render/layer.h"
 #include "render/paint.h"
 
@@ -12,7 +14,11 @@ namespace vg::render {
 class RasterLayer : public Layer {
  public:
   // `bitmap` shows the box (box_width × box_height CSS px) with its top-left at bitmap pixel
-  // (origin_x, origin_y); the bitmap may extend beyond the box (shadows).
+  // (origin_x, origin_y); the bitmap may extend beyond the box (shadows). The bitmap is shared,
+  // never written: a decoded image that needs no fitting is drawn from the asset cache's own
+  // pixels (an aliasing pointer keeps the image alive).
+  RasterLayer(std::shared_ptr<const assets::Bitmap> bitmap, double pixel_scale, double origin_x,
+              double origin_y, BoxSize box);
   RasterLayer(assets::Bitmap bitmap, double pixel_scale, double origin_x, double origin_y,
               BoxSize box);
 
@@ -21,8 +27,8 @@ class RasterLayer : public Layer {
   bool CoversBoxOpaquely() const override { return opaque_; }
 
  private:
-  assets::Bitmap padded_;  // the bitmap with a transparent 1-px border (fast_blit.h)
-  SurfacePtr surface_;     // over padded_
+  std::shared_ptr<const assets::Bitmap> bitmap_;
+  SurfacePtr surface_;  // over *bitmap_
   double pixel_scale_, origin_x_, origin_y_;
   BoxSize box_;
   bool opaque_ = false;  // every pixel of the box has alpha 255
