@@ -19,6 +19,7 @@
 #include "api/auth.h"
 #include "api/connection_pool.h"
 #include "api/http_errors.h"
+#include "api/http_guard.h"
 #include "api/jobs.h"
 #include "api/rate_limiter.h"
 #include "api/ws_hub.h"
@@ -84,12 +85,13 @@ namespace {
 
 struct Traits : public restinio::default_traits_t {
   using http_methods_mapper_t = HttpMethods;
+  // Malformed requests get an HTTP answer instead of a silent close (http_guard.h).
+  using stream_socket_t = GuardedSocket;
 };
 using Request = restinio::request_handle_t;
 using HttpServer = restinio::http_server_t<Traits>;
 
 constexpr int kIoThreads = 4;
-constexpr size_t kMaxHeaderBytes = 16384;
 // The body limit RESTinio enforces is above MAX_BODY_BYTES so the chunked check above sees it.
 constexpr std::string_view kJsonType = "application/json; charset=utf-8";
 
@@ -119,10 +121,14 @@ std::string_view ReasonPhrase(int code) {
       return "Payload Too Large";
     case 416:
       return "Range Not Satisfiable";
+    case 414:
+      return "URI Too Long";
     case 422:
       return "Unprocessable Entity";
     case 429:
       return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
     case 503:
@@ -265,6 +271,25 @@ class Server::Impl {
   }
 
   Status Listen() {
+    // RESTinio and the guard's scanner get the same limits, so the scanner (which reads every
+    // byte first) answers a request over any of them before RESTinio would drop it.
+    RequestLimits& limits = guard_->limits;
+    limits.max_body_bytes = static_cast<uint64_t>(config_.max_body_bytes);
+    guard_->on_reject = [this](const Rejection& rejection) {
+      obs::Log(obs::Level::kInfo, "http.request",
+               {{"method", "-"},
+                {"route", "malformed"},
+                {"status", rejection.status},
+                {"reason", rejection.message}});
+      if (deps_.metrics) {
+        deps_.metrics
+            ->counter("vidgen_http_requests_total", "HTTP requests by route, method and status",
+                      {{"route", "malformed"},
+                       {"method", "-"},
+                       {"status", std::to_string(rejection.status)}})
+            .Increment();
+      }
+    };
     auto settings = restinio::server_settings_t<Traits>{};
     settings.address(config_.host)
         .port(static_cast<std::uint16_t>(config_.port))
@@ -274,10 +299,10 @@ class Server::Impl {
         .handle_request_timeout(std::chrono::seconds(30))
         .incoming_http_msg_limits(
             restinio::incoming_http_msg_limits_t{}
-                .max_url_size(8192)
-                .max_field_name_size(1024)
-                .max_field_value_size(65536)
-                .max_field_count(100)
+                .max_url_size(limits.max_url_bytes)
+                .max_field_name_size(limits.max_field_name_bytes)
+                .max_field_value_size(limits.max_field_value_bytes)
+                .max_field_count(limits.max_field_count)
                 .max_body_size(static_cast<std::size_t>(config_.max_body_bytes)))
         .acceptor_post_bind_hook(
             [this](asio::ip::tcp::acceptor& acceptor) { port_ = acceptor.local_endpoint().port(); })
@@ -452,16 +477,17 @@ class Server::Impl {
       return false;
     }
 
-    // Header fields are capped (64 KiB each by RESTinio, 80 KiB in all by http_parser, both
-    // answered by closing the connection); beyond kMaxHeaderBytes the answer is a 400.
+    // The guard answers 431 before a request with too large headers gets here; this is the
+    // same check again, in case a request ever bypasses it.
     size_t header_bytes = 0;
     req->header().for_each_field([&](const restinio::http_header_field_t& f) {
-      header_bytes += f.name().size() + f.value().size() + 4;
+      header_bytes += f.name().size() + f.value().size();
     });
-    if (header_bytes > kMaxHeaderBytes) {
+    if (header_bytes > guard_->limits.max_header_bytes) {
       *route = "too_large";
-      *answer =
-          ErrorAnswer(Status(ErrorCode::kInvalidArgument, "The request headers are too large."));
+      answer->status = 431;
+      answer->body = {{"error", "headers_too_large"},
+                      {"message", "The request headers are too large."}};
       answer->close = true;
       return false;
     }
@@ -808,6 +834,7 @@ class Server::Impl {
   storage::LocalStore* local_store_ = nullptr;
 
   asio::io_context io_;
+  HttpGuardSettings* guard_ = &asio::make_service<HttpGuardService>(io_).settings;
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> threads_;
   std::atomic<int> port_{0};
