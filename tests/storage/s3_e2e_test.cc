@@ -28,6 +28,7 @@
 #include "storage/s3_store.h"
 #include "storage/sigv4.h"
 #include "support/redis_server.h"
+#include "support/s3_server.h"
 #include "support/subprocess.h"
 
 namespace vg::storage {
@@ -36,9 +37,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kAccessKey[] = "AKIASTRICTTEST000001";
-constexpr char kSecret[] = "strict/Secret+Key=0123456789abcdefghij";
-constexpr char kBucket[] = "videos";
+constexpr const char* kBucket = testing::S3Server::kBucket;
 constexpr int64_t kMiB = 1 << 20;
 
 bool WaitUntil(const std::function<bool()>& condition, int timeout_ms) {
@@ -48,17 +47,6 @@ bool WaitUntil(const std::function<bool()>& condition, int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return condition();
-}
-
-bool PortOpen(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  const bool open = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return open;
 }
 
 size_t CountOf(const std::string& text, const std::string& needle) {
@@ -91,88 +79,7 @@ void WriteRandomFile(const std::string& path, int64_t size) {
   }
 }
 
-// s3-strict (s3rver inside, verifying front) or plain s3rver, on free loopback ports.
-class S3Server {
- public:
-  enum class Kind { kStrict, kPlain };
-  S3Server(Kind kind, std::string data_dir) : kind_(kind), data_dir_(std::move(data_dir)) {
-    port_ = testing::FreeLoopbackPort();
-    upstream_port_ = testing::FreeLoopbackPort();
-  }
-  ~S3Server() { Kill(); }
-
-  // Starts (or starts again, on the same ports and data) and waits until it answers.
-  ::testing::AssertionResult Start() {
-    std::vector<std::string> argv;
-    if (kind_ == Kind::kStrict) {
-      argv = {"node",
-              VG_S3_STRICT_SCRIPT,
-              "--dir",
-              data_dir_,
-              "--bucket",
-              kBucket,
-              "--port",
-              std::to_string(port_),
-              "--upstream-port",
-              std::to_string(upstream_port_),
-              "--access-key",
-              kAccessKey,
-              "--secret-key",
-              kSecret,
-              "--region",
-              "us-east-1"};
-    } else {
-      argv = {"node",
-              std::string(VG_NODE_MODULES) + "/s3rver/bin/s3rver.js",
-              "-d",
-              data_dir_,
-              "-a",
-              "127.0.0.1",
-              "-p",
-              std::to_string(port_),
-              "--configure-bucket",
-              kBucket,
-              "--no-vhost-buckets",
-              "-s"};
-    }
-    // s3rver 3.7.1 encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (and so
-    // Node 20) only offers in its legacy provider: without it every second page is a 500.
-    process_ = std::make_unique<testing::Subprocess>(
-        argv, std::map<std::string, std::string>{{"NODE_PATH", VG_NODE_MODULES},
-                                                 {"NODE_OPTIONS", "--openssl-legacy-provider"}});
-    const bool up = WaitUntil(
-        [&] {
-          if (!process_->running()) return true;
-          return kind_ == Kind::kStrict
-                     ? process_->output().find("s3-strict listening") != std::string::npos
-                     : PortOpen(port_);
-        },
-        30000);
-    if (!up || !process_->running()) {
-      return ::testing::AssertionFailure() << "S3 server did not start:\n" << process_->output();
-    }
-    return ::testing::AssertionSuccess();
-  }
-  void Kill() {
-    if (process_) {
-      process_->Kill(SIGKILL);
-      process_->Wait(10000);
-    }
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-  std::string output() const { return process_ ? process_->output() : ""; }
-  // The access key the server accepts (s3rver alone has one fixed pair).
-  std::string access_key() const { return kind_ == Kind::kStrict ? kAccessKey : "S3RVER"; }
-  std::string secret() const { return kind_ == Kind::kStrict ? kSecret : "S3RVER"; }
-
- private:
-  Kind kind_;
-  std::string data_dir_;
-  int port_ = 0;
-  int upstream_port_ = 0;
-  std::unique_ptr<testing::Subprocess> process_;
-};
+using testing::S3Server;
 
 // What the AWS SDK reads at a key.
 struct SdkObject {
