@@ -4,13 +4,15 @@
 // variables; a probe object never stays behind. `vidgen serve` with ASSET_STORAGE_PROVIDER=s3
 // against a real S3 server (s3rver behind s3-strict, which verifies every signature): a job's
 // video and thumbnail land in the bucket and their presigned URLs download a playable MP4 and
-// a JPEG; /ready follows the bucket; the storage check passes against it.
+// a JPEG; /ready follows the bucket; the storage check passes against it. The same with
+// ASSET_STORAGE_PROVIDER=supabase against the Supabase Storage stand-in.
 #include <signal.h>
 
 #include <fstream>
 
 #include "service_env.h"
 #include "support/s3_server.h"
+#include "support/supabase_server.h"
 
 namespace vg::service_test {
 namespace {
@@ -180,6 +182,55 @@ TEST_F(ServeWithS3Test, JobResultLandsInTheBucketAndItsPresignedUrlsPlay) {
   ASSERT_TRUE(s3_->Start());
   EXPECT_TRUE(WaitFor([&] { return HttpRequest("GET", serve.url("/ready")).status == 200; },
                       10000));
+  serve.process().Kill(SIGTERM);
+  EXPECT_EQ(serve.process().Wait(15000), 0) << serve.output();
+}
+
+TEST_F(StorageCheckTest, ServeWithSupabaseStoresTheResultAndItsSignedUrlPlays) {
+  testing::SupabaseServer supabase(dir_.path() / "supabase");
+  ASSERT_TRUE(supabase.ready()) << supabase.output();
+  Env env = BaseEnv();
+  env["ASSET_STORAGE_PROVIDER"] = "supabase";
+  env["SUPABASE_URL"] = supabase.url();
+  env["SUPABASE_KEY"] = supabase.secret_key();
+  env["SUPABASE_BUCKET"] = "videos";
+  env["RATE_LIMIT_MAX"] = "0";
+  Service serve("serve", env);
+  ASSERT_TRUE(serve.ready()) << serve.output();
+  EXPECT_EQ(HttpRequest("GET", serve.url("/ready")).json()["checks"]["storage"], "ok");
+
+  HttpReply posted = HttpRequest(
+      "POST", serve.url("/api/video/generate"),
+      Json({{"template", TestTemplate(160, 90, 1.0)}, {"input", {{"name", "SB"}}}}).dump());
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = posted.json()["jobId"];
+  Json status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = HttpRequest("GET", serve.url("/api/video/status/" + id)).json();
+        const std::string state = status.value("status", "");
+        return state == "completed" || state == "failed";
+      },
+      60000))
+      << status.dump();
+  ASSERT_EQ(status["status"], "completed") << status.dump() << "\n" << serve.output();
+  const std::string url = status["result"].value("url", "");
+  EXPECT_EQ(url.rfind(supabase.url() + "/storage/v1/object/sign/videos/videos/" + id + ".mp4?token=",
+                      0),
+            0)
+      << url;
+  HttpReply video = HttpRequest("GET", url);
+  ASSERT_EQ(video.status, 200) << video.body.substr(0, 300);
+  EXPECT_EQ(static_cast<int64_t>(video.body.size()),
+            status["result"]["sizeBytes"].get<int64_t>());
+  const fs::path downloaded = dir_.path() / "from-supabase.mp4";
+  { std::ofstream(downloaded, std::ios::binary) << video.body; }
+  EXPECT_EQ(Probe(downloaded)["streams"][0]["codec_name"], "h264");
+
+  env["SUPABASE_KEY"] = "sb_secret_wrong";
+  auto [code, output] = Check(env);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("refused the key"), std::string::npos) << output;
   serve.process().Kill(SIGTERM);
   EXPECT_EQ(serve.process().Wait(15000), 0) << serve.output();
 }

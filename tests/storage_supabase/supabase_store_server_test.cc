@@ -19,6 +19,7 @@
 #include "storage/local_store.h"
 #include "storage/supabase_store.h"
 #include "support/subprocess.h"
+#include "support/supabase_server.h"
 
 namespace vg::storage {
 namespace {
@@ -34,42 +35,10 @@ net::CurlHttpClientOptions LoopbackOptions() {
   return options;
 }
 
-// One supabase_server.mjs process with its data under `root`.
-class SupabaseServer {
+// One supabase_server.mjs process with its data under `root`, plus its test-only endpoints.
+class SupabaseServer : public testing::SupabaseServer {
  public:
-  SupabaseServer(const fs::path& root, std::vector<std::string> extra_args) {
-    std::vector<std::string> argv = {"node", VG_SUPABASE_SERVER_SCRIPT, "--root", root.string()};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    process_ = std::make_unique<testing::Subprocess>(argv);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline && process_->running()) {
-      const std::string output = process_->output();
-      const size_t at = output.find("READY ");
-      const size_t end = at == std::string::npos ? at : output.find('\n', at);
-      if (end != std::string::npos) {
-        const json ready = json::parse(output.substr(at + 6, end - at - 6));
-        port_ = ready["port"].get<int>();
-        service_role_key_ = ready["serviceRoleKey"].get<std::string>();
-        secret_key_ = ready["secretKey"].get<std::string>();
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~SupabaseServer() {
-    process_->Kill(SIGKILL);
-    process_->Wait(5000);
-  }
-
-  bool ready() const { return port_ != 0; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  const std::string& service_role_key() const { return service_role_key_; }
-  const std::string& secret_key() const { return secret_key_; }
-  std::string output() const { return process_->output(); }
-  void Kill() {
-    process_->Kill(SIGKILL);
-    process_->Wait(5000);
-  }
+  using testing::SupabaseServer::SupabaseServer;
 
   json Stats() { return Call("GET", "/__test/stats", json()); }
   void AdvanceClock(int seconds) { Call("POST", "/__test/clock", {{"advanceSeconds", seconds}}); }
@@ -94,11 +63,7 @@ class SupabaseServer {
     return json::parse(result.value().body, nullptr, false);
   }
 
-  std::unique_ptr<testing::Subprocess> process_;
   net::CurlHttpClient http_{LoopbackOptions()};
-  int port_ = 0;
-  std::string service_role_key_;
-  std::string secret_key_;
 };
 
 class SupabaseStoreServerTest : public ::testing::Test {
