@@ -82,7 +82,9 @@ rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 for _ in $(seq 100); do [ "$(rcli ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 [ "$(rcli ping 2>/dev/null)" = PONG ] || { echo "redis-server did not start"; exit 1; }
 
-# Both servers get a clean environment (nothing from the caller's shell, no .env).
+# Both servers get a clean environment (nothing from the caller's shell, no .env). The peer's
+# queue has its own key prefix: vidgen api tails its queue's events stream (for WebSocket
+# clients), and must not spend CPU on the peer's events while the peer is measured.
 mkdir -p "$work/vidgen" "$work/files"
 (cd "$work/vidgen" && exec env -i PATH="$PATH" HOME="$HOME" \
   REDIS_URL="redis://127.0.0.1:$redis_port" HOST=127.0.0.1 PORT=0 \
@@ -92,7 +94,7 @@ mkdir -p "$work/vidgen" "$work/files"
 vidgen_pid=$!
 started+=("$vidgen_pid")
 (cd "$peer" && exec env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production \
-  REDIS_URL="redis://127.0.0.1:$redis_port" HOST=127.0.0.1 PORT=0 \
+  REDIS_URL="redis://127.0.0.1:$redis_port" HOST=127.0.0.1 PORT=0 QUEUE_PREFIX=peer \
   node server.mjs >"$work/express.out" 2>"$work/express.log") &
 express_pid=$!
 started+=("$express_pid")
@@ -120,7 +122,8 @@ for ((round = 1; round <= repeat; round++)); do
       # One checked answer first; the status phase reads the job it creates.
       job_id=$(driver check "$url" generate "$body")
       if [ "$route" = status ]; then driver check "$url" status "$job_id" >/dev/null; fi
-      queued_before=$(rcli llen bull:video:wait)
+      if [ "$server" = express ]; then wait_key=peer:video:wait; else wait_key=bull:video:wait; fi
+      queued_before=$(rcli llen "$wait_key")
       echo "round $round: $route on $server (load $(cut -d' ' -f1-3 /proc/loadavg))"
       line=$(driver run "$url" "$route" "$server" "$pid,$redis_pid" "$body" "$job_id")
       echo "$line" >>"$results"
@@ -128,7 +131,7 @@ for ((round = 1; round <= repeat; round++)); do
         # Every 202 must have queued one job. autocannon stops with up to one request per
         # connection in flight (at the end of the warm-up and of the run): the server may queue
         # those without the answer being counted.
-        queued=$(($(rcli llen bull:video:wait) - queued_before))
+        queued=$(($(rcli llen "$wait_key") - queued_before))
         answered=$(node -p 'const r = JSON.parse(process.argv[1]); r.ok2xx + r.warmup2xx' "$line")
         if ((queued < answered || queued > answered + 2 * CONNECTIONS)); then
           echo "!!! $server answered 202 to $answered generate requests but queued $queued jobs"
