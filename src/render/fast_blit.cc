@@ -128,6 +128,49 @@ void FilterBlendRow(uint32_t* dst, const uint32_t* row, const int32_t* index,
   }
 }
 
+// The unscaled case: src OVER dst with opacity, pixel for pixel (FilterBlendPixel with the
+// right neighbour weighted 0).
+void BlendRowPortable(uint32_t* dst, const uint32_t* src, int width, uint32_t opacity256) {
+  for (int j = 0; j < width; ++j) dst[j] = FilterBlendPixel(src[j], src[j], 0, opacity256, dst[j]);
+}
+
+__attribute__((target("avx2"), always_inline)) inline __m256i Blend16(__m256i s, __m256i d,
+                                                                      __m256i opacity) {
+  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
+  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
+  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
+  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(d, keep), _mm256_set1_epi16(128));
+  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+  return _mm256_add_epi16(s, t);
+}
+
+__attribute__((target("avx2"))) void BlendRowAvx2(uint32_t* dst, const uint32_t* src, int width,
+                                                  uint32_t opacity256) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i opacity = _mm256_set1_epi16(static_cast<int16_t>(opacity256));
+  int j = 0;
+  for (; j + 8 <= width; j += 8) {
+    const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j));
+    const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst + j));
+    // unpack and pack both work within 128-bit lanes, so the order comes back unchanged.
+    const __m256i lo =
+        Blend16(_mm256_unpacklo_epi8(s, zero), _mm256_unpacklo_epi8(d, zero), opacity);
+    const __m256i hi =
+        Blend16(_mm256_unpackhi_epi8(s, zero), _mm256_unpackhi_epi8(d, zero), opacity);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_packus_epi16(lo, hi));
+  }
+  BlendRowPortable(dst + j, src + j, width - j, opacity256);
+}
+
+void BlendRow(uint32_t* dst, const uint32_t* src, int width, uint32_t opacity256) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    BlendRowAvx2(dst, src, width, opacity256);
+  } else {
+    BlendRowPortable(dst, src, width, opacity256);
+  }
+}
+
 // dst = (src0 · (256 − fraction) + src1 · fraction + 128) >> 8 per byte (libyuv's rounding).
 void Interpolate(uint8_t* dst, const uint8_t* src0, const uint8_t* src1, int bytes, int fraction) {
   static const bool avx2 = libyuv::TestCpuFlag(libyuv::kCpuHasAVX2);
@@ -159,7 +202,9 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   }
   double offset_x, offset_y;
   cairo_surface_get_device_offset(target, &offset_x, &offset_y);
-  if (offset_x != 0 || offset_y != 0) return false;
+  if (offset_x != 0 || offset_y != 0 || cairo_get_operator(cr) != CAIRO_OPERATOR_OVER) {
+    return false;
+  }
   cairo_matrix_t m;
   cairo_get_matrix(cr, &m);
   if (std::fabs(m.xy) > 1e-9 || std::fabs(m.yx) > 1e-9 || m.xx <= 1e-6 || m.yy <= 1e-6)
@@ -167,10 +212,11 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   // Source pixel (u, v) → device m.x0 + (u/ps − origin_x)·xx, …
   const double scale_x = m.xx / pixel_scale, scale_y = m.yy / pixel_scale;
   const double translate_x = m.x0 - origin_x * scale_x, translate_y = m.y0 - origin_y * scale_y;
-  if (std::fabs(scale_x - 1) < 1e-9 && std::fabs(scale_y - 1) < 1e-9 &&
-      translate_x == std::floor(translate_x) && translate_y == std::floor(translate_y)) {
-    return false;
-  }
+  // Unscaled on whole pixels (within rounding noise far below a sampling weight's step): a
+  // plain per-pixel blend, no filtering.
+  const bool unscaled = std::fabs(scale_x - 1) < 1e-9 && std::fabs(scale_y - 1) < 1e-9 &&
+                        std::fabs(translate_x - std::round(translate_x)) < 1e-6 &&
+                        std::fabs(translate_y - std::round(translate_y)) < 1e-6;
 
   // The visible device rectangle: the target, the clip, and the image's footprint.
   double clip_x0 = 0, clip_y0 = 0;
@@ -210,6 +256,29 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   cairo_rectangle_list_destroy(clips);
 
   const int w = bitmap.width, h = bitmap.height;
+  const uint32_t opacity256 = static_cast<uint32_t>(std::lround(std::clamp(alpha, 0.0, 1.0) * 256));
+  if (unscaled) {
+    const int tx = static_cast<int>(std::lround(translate_x));
+    const int ty = static_cast<int>(std::lround(translate_y));
+    const int x0 = std::max(tx, static_cast<int>(clip_x0));
+    const int x1 = std::min(tx + w, static_cast<int>(clip_x1));
+    const int y0 = std::max(ty, static_cast<int>(clip_y0));
+    const int y1 = std::min(ty + h, static_cast<int>(clip_y1));
+    if (x1 <= x0 || y1 <= y0 || opacity256 == 0) return true;
+    cairo_surface_flush(target);
+    uint8_t* dst = cairo_image_surface_get_data(target);
+    const int dst_stride = cairo_image_surface_get_stride(target);
+    for (int y = y0; y < y1; ++y) {
+      BlendRow(reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(y) * dst_stride) + x0,
+               reinterpret_cast<const uint32_t*>(bitmap.pixels.data() +
+                                                 static_cast<size_t>(y - ty) * bitmap.stride) +
+                   (x0 - tx),
+               x1 - x0, opacity256);
+    }
+    cairo_surface_mark_dirty_rectangle(target, x0, y0, x1 - x0, y1 - y0);
+    return true;
+  }
+
   auto source_x = [&](double dx) { return (dx + 0.5 - translate_x) / scale_x - 0.5 + 1; };
   auto source_y = [&](double dy) { return (dy + 0.5 - translate_y) / scale_y - 0.5 + 1; };
   int dx_begin = static_cast<int>(std::ceil(translate_x + (0 - 1 + 0.5) * scale_x - 0.5));
@@ -263,7 +332,6 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   cairo_surface_flush(target);
   uint8_t* dst = cairo_image_surface_get_data(target);
   const int dst_stride = cairo_image_surface_get_stride(target);
-  const uint32_t opacity256 = static_cast<uint32_t>(std::lround(std::clamp(alpha, 0.0, 1.0) * 256));
   for (int dy = dy_begin; dy < dy_end; ++dy) {
     const double sy = source_y(dy);
     int y = static_cast<int>(std::floor(sy));

@@ -1,10 +1,10 @@
 // A fast path for the commonest per-frame operation: painting a cached bitmap with an
 // axis-aligned scale and translation (no rotation) and an opacity onto the frame, as Ken Burns
-// photos, zooms, slides and fades do. Bilinear sampling, separable: each destination row is
-// interpolated vertically from two source rows (libyuv's SIMD row function), then filtered
-// horizontally and blended OVER the destination (premultiplied) in one AVX2 pass over
-// precomputed columns and weights, so no intermediate row is written between the two.
-// Matches Cairo's CAIRO_FILTER_BILINEAR + CAIRO_EXTEND_NONE within a level or two: outside the
+// photos, zooms, slides and fades do, and moving text and shapes. Bilinear sampling, separable:
+// each destination row is interpolated vertically from two source rows (libyuv's SIMD row
+// function), then filtered horizontally and blended OVER the destination (premultiplied) in one
+// AVX2 pass over precomputed columns and weights, so no intermediate row is written between the
+// two. Matches Cairo's CAIRO_FILTER_BILINEAR + CAIRO_EXTEND_NONE within a level or two: outside the
 // bitmap is transparent, so its edges fade out over one source pixel as Cairo's do.
 // Thread-safe (no shared state); the AVX2 and portable versions give identical bytes.
 #pragma once
@@ -19,10 +19,11 @@ namespace vg::render {
 // 1/pixel_scale and shifted by (-origin_x, -origin_y), with `alpha`: what
 //   cairo_scale(1/pixel_scale); set_source_surface(bitmap, -origin_x, -origin_y);
 //   filter BILINEAR; paint_with_alpha(alpha)
-// draws. The bitmap is only read. Returns false (drawing nothing) when the situation is not the
-// fast path's: a rotation or skew, a mirrored scale, a non-rectangular or fractional clip, a
-// group or target that is not a plain ARGB32 image, or an unscaled whole-pixel placement (a
-// plain copy that pixman already does at memory speed). The caller then draws with Cairo.
+// draws. The bitmap is only read. Unscaled whole-pixel placements (text and shapes at rest)
+// are a plain per-pixel blend. Returns false (drawing nothing) when the situation is not the
+// fast path's: an operator other than OVER (the compositor's SOURCE copy of a covering clip is
+// pixman's memcpy), a rotation or skew, a mirrored scale, a non-rectangular or fractional clip,
+// or a group or target that is not a plain ARGB32 image. The caller then draws with Cairo.
 bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_scale,
                         double origin_x, double origin_y, double alpha);
 

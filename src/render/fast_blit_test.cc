@@ -65,6 +65,8 @@ TEST(FastBlitTest, MatchesCairoBilinearWithinAFewLevels) {
       {2.3, 1.7, 5.5, -4.2, 0.4, 1},     // enlarging, off the top
       {1, 1, 20.5, 30.25, 1, 1},         // unscaled, half-pixel offset (moving text)
       {1.2, 1.2, 3, 4, 1, 2},            // a cache drawn at pixel scale 2
+      {1, 1, 20, 30, 0.7, 1},            // unscaled on whole pixels, faded (a shape at rest)
+      {1, 1, -5, 61, 1, 1},              // the same, partly outside the frame
   };
   for (bool opaque : {true, false}) {
     const assets::Bitmap source = RandomBitmap(41, 29, opaque, opaque ? 2 : 3);
@@ -130,13 +132,15 @@ TEST(FastBlitTest, HonoursARectangularClip) {
   EXPECT_GT(changed_inside, 250);
 }
 
-TEST(FastBlitTest, LeavesRotationsAndWholePixelCopiesToCairo) {
+TEST(FastBlitTest, LeavesRotationsAndCopiesToCairo) {
   const assets::Bitmap source = RandomBitmap(10, 10, true, 6);
   assets::Bitmap target = assets::Bitmap::Allocate(20, 20);
   SurfacePtr surface = WrapBitmap(target);
   CairoPtr cr(cairo_create(surface.get()));
   cairo_translate(cr.get(), 3, 4);
-  EXPECT_FALSE(TryFastScaledPaint(cr.get(), source, 1, 0, 0, 1));  // a plain copy
+  cairo_set_operator(cr.get(), CAIRO_OPERATOR_SOURCE);  // the compositor's covering copy
+  EXPECT_FALSE(TryFastScaledPaint(cr.get(), source, 1, 0, 0, 1));
+  cairo_set_operator(cr.get(), CAIRO_OPERATOR_OVER);
   cairo_rotate(cr.get(), 0.3);
   EXPECT_FALSE(TryFastScaledPaint(cr.get(), source, 1, 0, 0, 1));
   cr.reset();
