@@ -152,9 +152,12 @@ function report(file) {
     if (!ours || !peer) continue;
     const rpsRatio = ours.rps / peer.rps;
     const p99Ratio = ours.p99 / peer.p99;
+    const valid = (r) => r.errors + r.timeouts + r.non2xx + r.warmupBad === 0;
     const met = rpsRatio >= 5 && p99Ratio <= 0.2;
+    const verdict = !valid(ours) || !valid(peer) ? 'INVALID (wrong answers)'
+      : met ? 'target met' : 'TARGET NOT MET';
     console.log(`${route.padEnd(9)} vidgen/express: req/s x${rpsRatio.toFixed(2)} (target >= 5), ` +
-      `p99 x${p99Ratio.toFixed(3)} (target <= 0.2): ${met ? 'target met' : 'TARGET NOT MET'}`);
+      `p99 x${p99Ratio.toFixed(3)} (target <= 0.2): ${verdict}`);
   }
   for (const r of rows) {
     if (r.errors + r.timeouts + r.non2xx + r.warmupBad > 0) {

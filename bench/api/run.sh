@@ -39,8 +39,10 @@ done
 
 work=$(mktemp -d)
 started=()  # pids of every process this script starts
+driver_pid=""  # the load driver while it runs
 cleanup() {
   local pid
+  if [ -n "$driver_pid" ]; then kill -TERM "$driver_pid" 2>/dev/null || true; fi
   for pid in "${started[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${started[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -50,7 +52,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 free_port() {
   node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
@@ -108,6 +110,15 @@ cat >"$body" <<'EOF'
 EOF
 
 driver() { node "$here/driver.mjs" "$@"; }
+# A measured phase: driver.mjs in the background, waited for in this shell (not in a command
+# substitution), so a signal to this script is handled, and everything cleaned up, at once
+# rather than when the phase ends. Its JSON line lands in $work/phase.json.
+run_phase() {
+  node "$here/driver.mjs" run "$@" >"$work/phase.json" &
+  driver_pid=$!
+  wait "$driver_pid"
+  driver_pid=""
+}
 results=$work/results.jsonl
 problems=0
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -125,7 +136,8 @@ for ((round = 1; round <= repeat; round++)); do
       if [ "$server" = express ]; then wait_key=peer:video:wait; else wait_key=bull:video:wait; fi
       queued_before=$(rcli llen "$wait_key")
       echo "round $round: $route on $server (load $(cut -d' ' -f1-3 /proc/loadavg))"
-      line=$(driver run "$url" "$route" "$server" "$pid,$redis_pid" "$body" "$job_id")
+      run_phase "$url" "$route" "$server" "$pid,$redis_pid" "$body" "$job_id"
+      line=$(cat "$work/phase.json")
       echo "$line" >>"$results"
       if [ "$route" = generate ]; then
         # Every 202 must have queued one job. autocannon stops with up to one request per
