@@ -100,10 +100,35 @@ void RenderFrame(const Timeline& timeline, FrameIndex f, Canvas& canvas) {
   }
   cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
 
+  // A covering clip that is a frame-sized bitmap is not copied into the frame at once: the
+  // next clip paints over it as a backdrop, writing the whole frame in one pass (a Ken Burns
+  // photo over a background image or gradient). It is copied only when the next clip cannot.
+  const assets::Bitmap* backdrop = nullptr;
+  auto copy_backdrop = [&] {
+    if (!backdrop) return;
+    cairo_surface_flush(canvas.surface());
+    const assets::Bitmap& frame = canvas.bitmap();
+    for (int y = 0; y < frame.height; ++y) {
+      std::memcpy(cairo_image_surface_get_data(canvas.surface()) + static_cast<size_t>(y) * frame.stride,
+                  backdrop->pixels.data() + static_cast<size_t>(y) * backdrop->stride,
+                  4 * static_cast<size_t>(frame.width));
+    }
+    cairo_surface_mark_dirty(canvas.surface());
+    backdrop = nullptr;
+  };
+
   for (size_t i = first; i < clips.size(); ++i) {
     const TimelineClip& tc = clips[i];
     if (f < tc.first_frame || f >= tc.end_frame) continue;
     const ClipState s = EvaluateClip(timeline, tc, f);
+    if (covered && i == first) {
+      backdrop = tc.layer->CoveringPixels();
+      if (backdrop && (backdrop->width != canvas.bitmap().width ||
+                       backdrop->height != canvas.bitmap().height)) {
+        backdrop = nullptr;
+      }
+      if (backdrop) continue;
+    }
     // The covering clip replaces what is there (a copy, not a blend).
     cairo_set_operator(cr, covered && i == first ? CAIRO_OPERATOR_SOURCE : CAIRO_OPERATOR_OVER);
     if (s.opacity <= 0 || s.scale_x == 0 || s.scale_y == 0 || s.visible_left >= s.visible_right) {
@@ -128,6 +153,12 @@ void RenderFrame(const Timeline& timeline, FrameIndex f, Canvas& canvas) {
       cairo_clip(cr);
     }
     const bool needs_group = s.blur > 0 || (s.opacity < 1 && !tc.layer->DrawsWithAlpha());
+    if (backdrop && !needs_group && tc.layer->DrawOverBackdrop(cr, s, s.opacity, *backdrop)) {
+      backdrop = nullptr;
+      cairo_restore(cr);
+      continue;
+    }
+    copy_backdrop();
     if (needs_group) {
       cairo_push_group(cr);
       (void)tc.layer->Draw(cr, s, 1);
@@ -144,6 +175,7 @@ void RenderFrame(const Timeline& timeline, FrameIndex f, Canvas& canvas) {
     }
     cairo_restore(cr);
   }
+  copy_backdrop();
   cairo_surface_flush(canvas.surface());
 }
 

@@ -53,11 +53,14 @@ uint64_t PackWeight(int w) {
 
 uint32_t UnpackWeight(uint64_t packed) { return static_cast<uint32_t>((packed >> 8) & 0xff); }
 
-void FilterBlendRowPortable(uint32_t* dst, const uint32_t* row, const int32_t* index,
-                            const uint64_t* weight, int width, uint32_t opacity256) {
+// The row kernels read the pixels under the layer from `under` and write `dst`: the same
+// row normally, a backdrop's row when the compositor has not copied it into the frame yet.
+void FilterBlendRowPortable(uint32_t* dst, const uint32_t* under, const uint32_t* row,
+                            const int32_t* index, const uint64_t* weight, int width,
+                            uint32_t opacity256) {
   for (int j = 0; j < width; ++j) {
     dst[j] = FilterBlendPixel(row[index[j]], row[index[j] + 1], UnpackWeight(weight[j]), opacity256,
-                              dst[j]);
+                              under[j]);
   }
 }
 
@@ -96,8 +99,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256i FilterBlend4(__m25
   return _mm256_add_epi16(s, t);
 }
 
-__attribute__((target("avx2"))) void FilterBlendRowAvx2(uint32_t* dst, const uint32_t* row,
-                                                        const int32_t* index,
+__attribute__((target("avx2"))) void FilterBlendRowAvx2(uint32_t* dst, const uint32_t* under,
+                                                        const uint32_t* row, const int32_t* index,
                                                         const uint64_t* weight, int width,
                                                         uint32_t opacity256) {
   const __m256i opacity = _mm256_set1_epi16(static_cast<int16_t>(opacity256));
@@ -106,32 +109,35 @@ __attribute__((target("avx2"))) void FilterBlendRowAvx2(uint32_t* dst, const uin
     const __m256i a =
         FilterBlend4(LoadPairs4(row, index + j),
                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weight + j)),
-                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst + j)), opacity);
+                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(under + j)), opacity);
     const __m256i b =
         FilterBlend4(LoadPairs4(row, index + j + 4),
                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weight + j + 4)),
-                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst + j + 4)), opacity);
+                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(under + j + 4)), opacity);
     // packus interleaves the 128-bit lanes (0 1 4 5 | 2 3 6 7); permute restores the order.
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j),
                         _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8));
   }
-  FilterBlendRowPortable(dst + j, row, index + j, weight + j, width - j, opacity256);
+  FilterBlendRowPortable(dst + j, under + j, row, index + j, weight + j, width - j, opacity256);
 }
 
-void FilterBlendRow(uint32_t* dst, const uint32_t* row, const int32_t* index,
+void FilterBlendRow(uint32_t* dst, const uint32_t* under, const uint32_t* row, const int32_t* index,
                     const uint64_t* weight, int width, uint32_t opacity256) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) {
-    FilterBlendRowAvx2(dst, row, index, weight, width, opacity256);
+    FilterBlendRowAvx2(dst, under, row, index, weight, width, opacity256);
   } else {
-    FilterBlendRowPortable(dst, row, index, weight, width, opacity256);
+    FilterBlendRowPortable(dst, under, row, index, weight, width, opacity256);
   }
 }
 
 // The unscaled case: src OVER dst with opacity, pixel for pixel (FilterBlendPixel with the
 // right neighbour weighted 0).
-void BlendRowPortable(uint32_t* dst, const uint32_t* src, int width, uint32_t opacity256) {
-  for (int j = 0; j < width; ++j) dst[j] = FilterBlendPixel(src[j], src[j], 0, opacity256, dst[j]);
+void BlendRowPortable(uint32_t* dst, const uint32_t* under, const uint32_t* src, int width,
+                      uint32_t opacity256) {
+  for (int j = 0; j < width; ++j) {
+    dst[j] = FilterBlendPixel(src[j], src[j], 0, opacity256, under[j]);
+  }
 }
 
 __attribute__((target("avx2"), always_inline)) inline __m256i Blend16(__m256i s, __m256i d,
@@ -144,14 +150,15 @@ __attribute__((target("avx2"), always_inline)) inline __m256i Blend16(__m256i s,
   return _mm256_add_epi16(s, t);
 }
 
-__attribute__((target("avx2"))) void BlendRowAvx2(uint32_t* dst, const uint32_t* src, int width,
+__attribute__((target("avx2"))) void BlendRowAvx2(uint32_t* dst, const uint32_t* under,
+                                                  const uint32_t* src, int width,
                                                   uint32_t opacity256) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i opacity = _mm256_set1_epi16(static_cast<int16_t>(opacity256));
   int j = 0;
   for (; j + 8 <= width; j += 8) {
     const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j));
-    const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst + j));
+    const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(under + j));
     // unpack and pack both work within 128-bit lanes, so the order comes back unchanged.
     const __m256i lo =
         Blend16(_mm256_unpacklo_epi8(s, zero), _mm256_unpacklo_epi8(d, zero), opacity);
@@ -159,16 +166,56 @@ __attribute__((target("avx2"))) void BlendRowAvx2(uint32_t* dst, const uint32_t*
         Blend16(_mm256_unpackhi_epi8(s, zero), _mm256_unpackhi_epi8(d, zero), opacity);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_packus_epi16(lo, hi));
   }
-  BlendRowPortable(dst + j, src + j, width - j, opacity256);
+  BlendRowPortable(dst + j, under + j, src + j, width - j, opacity256);
 }
 
-void BlendRow(uint32_t* dst, const uint32_t* src, int width, uint32_t opacity256) {
+void BlendRow(uint32_t* dst, const uint32_t* under, const uint32_t* src, int width,
+              uint32_t opacity256) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) {
-    BlendRowAvx2(dst, src, width, opacity256);
+    BlendRowAvx2(dst, under, src, width, opacity256);
   } else {
-    BlendRowPortable(dst, src, width, opacity256);
+    BlendRowPortable(dst, under, src, width, opacity256);
   }
+}
+
+// The target's pixels and how a paint writes them: rows [y0, y1) × columns [x0, x1) by
+// `draw_row(y, dst, under)` (both pointing at column x0), and, when a backdrop stands in for
+// the target's current pixels, every other pixel copied from it, so the whole target is
+// written. Without a backdrop only the rectangle is touched.
+struct Target {
+  cairo_surface_t* surface;
+  uint8_t* data;
+  int stride, width, height;
+};
+
+template <typename DrawRow>
+void Compose(const Target& t, const assets::Bitmap* backdrop, int x0, int x1, int y0, int y1,
+             DrawRow&& draw_row) {
+  const bool empty = x1 <= x0 || y1 <= y0;
+  auto dst_row = [&](int y) {
+    return reinterpret_cast<uint32_t*>(t.data + static_cast<size_t>(y) * t.stride);
+  };
+  if (!backdrop) {
+    if (empty) return;
+    for (int y = y0; y < y1; ++y) draw_row(y, dst_row(y) + x0, dst_row(y) + x0);
+    cairo_surface_mark_dirty_rectangle(t.surface, x0, y0, x1 - x0, y1 - y0);
+    return;
+  }
+  const size_t row_bytes = 4 * static_cast<size_t>(t.width);
+  for (int y = 0; y < t.height; ++y) {
+    uint32_t* d = dst_row(y);
+    const auto* u = reinterpret_cast<const uint32_t*>(backdrop->pixels.data() +
+                                                      static_cast<size_t>(y) * backdrop->stride);
+    if (empty || y < y0 || y >= y1) {
+      std::memcpy(d, u, row_bytes);
+      continue;
+    }
+    std::memcpy(d, u, 4 * static_cast<size_t>(x0));
+    std::memcpy(d + x1, u + x1, 4 * static_cast<size_t>(t.width - x1));
+    draw_row(y, d + x0, u + x0);
+  }
+  cairo_surface_mark_dirty(t.surface);
 }
 
 // dst = (src0 · (256 − fraction) + src1 · fraction + 128) >> 8 per byte (libyuv's rounding).
@@ -192,23 +239,30 @@ void Fade(uint8_t* dst, const uint8_t* src, int bytes, int weight) {
 }  // namespace
 
 bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_scale,
-                        double origin_x, double origin_y, double alpha) {
-  if (bitmap.empty()) return true;
-  cairo_surface_t* target = cairo_get_group_target(cr);
-  if (target != cairo_get_target(cr) ||
-      cairo_surface_get_type(target) != CAIRO_SURFACE_TYPE_IMAGE ||
-      cairo_image_surface_get_format(target) != CAIRO_FORMAT_ARGB32) {
+                        double origin_x, double origin_y, double alpha,
+                        const assets::Bitmap* backdrop) {
+  cairo_surface_t* surface = cairo_get_group_target(cr);
+  if (surface != cairo_get_target(cr) ||
+      cairo_surface_get_type(surface) != CAIRO_SURFACE_TYPE_IMAGE ||
+      cairo_image_surface_get_format(surface) != CAIRO_FORMAT_ARGB32) {
     return false;
   }
   double offset_x, offset_y;
-  cairo_surface_get_device_offset(target, &offset_x, &offset_y);
+  cairo_surface_get_device_offset(surface, &offset_x, &offset_y);
   if (offset_x != 0 || offset_y != 0 || cairo_get_operator(cr) != CAIRO_OPERATOR_OVER) {
+    return false;
+  }
+  const Target target{surface, nullptr, cairo_image_surface_get_stride(surface),
+                      cairo_image_surface_get_width(surface),
+                      cairo_image_surface_get_height(surface)};
+  if (backdrop && (backdrop->width != target.width || backdrop->height != target.height)) {
     return false;
   }
   cairo_matrix_t m;
   cairo_get_matrix(cr, &m);
-  if (std::fabs(m.xy) > 1e-9 || std::fabs(m.yx) > 1e-9 || m.xx <= 1e-6 || m.yy <= 1e-6)
+  if (std::fabs(m.xy) > 1e-9 || std::fabs(m.yx) > 1e-9 || m.xx <= 1e-6 || m.yy <= 1e-6) {
     return false;
+  }
   // Source pixel (u, v) → device m.x0 + (u/ps − origin_x)·xx, …
   const double scale_x = m.xx / pixel_scale, scale_y = m.yy / pixel_scale;
   const double translate_x = m.x0 - origin_x * scale_x, translate_y = m.y0 - origin_y * scale_y;
@@ -219,19 +273,15 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
                         std::fabs(translate_y - std::round(translate_y)) < 1e-6;
 
   // The visible device rectangle: the target, the clip, and the image's footprint.
-  double clip_x0 = 0, clip_y0 = 0;
-  double clip_x1 = cairo_image_surface_get_width(target);
-  double clip_y1 = cairo_image_surface_get_height(target);
+  double clip_x0 = 0, clip_y0 = 0, clip_x1 = target.width, clip_y1 = target.height;
   cairo_rectangle_list_t* clips = cairo_copy_clip_rectangle_list(cr);
   if (clips->status != CAIRO_STATUS_SUCCESS || clips->num_rectangles > 1) {
     cairo_rectangle_list_destroy(clips);
     return false;
   }
   if (clips->num_rectangles == 0) {
-    cairo_rectangle_list_destroy(clips);
-    return true;  // everything is clipped away
-  }
-  {
+    clip_x1 = clip_y1 = 0;  // everything is clipped away
+  } else {
     const cairo_rectangle_t& r = clips->rectangles[0];
     double x0 = r.x, y0 = r.y, x1 = r.x + r.width, y1 = r.y + r.height;
     cairo_user_to_device(cr, &x0, &y0);
@@ -255,8 +305,15 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   }
   cairo_rectangle_list_destroy(clips);
 
+  cairo_surface_flush(surface);
+  Target t = target;
+  t.data = cairo_image_surface_get_data(surface);
   const int w = bitmap.width, h = bitmap.height;
   const uint32_t opacity256 = static_cast<uint32_t>(std::lround(std::clamp(alpha, 0.0, 1.0) * 256));
+  if (bitmap.empty() || opacity256 == 0) {
+    Compose(t, backdrop, 0, 0, 0, 0, [](int, uint32_t*, const uint32_t*) {});
+    return true;
+  }
   if (unscaled) {
     const int tx = static_cast<int>(std::lround(translate_x));
     const int ty = static_cast<int>(std::lround(translate_y));
@@ -264,18 +321,11 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
     const int x1 = std::min(tx + w, static_cast<int>(clip_x1));
     const int y0 = std::max(ty, static_cast<int>(clip_y0));
     const int y1 = std::min(ty + h, static_cast<int>(clip_y1));
-    if (x1 <= x0 || y1 <= y0 || opacity256 == 0) return true;
-    cairo_surface_flush(target);
-    uint8_t* dst = cairo_image_surface_get_data(target);
-    const int dst_stride = cairo_image_surface_get_stride(target);
-    for (int y = y0; y < y1; ++y) {
-      BlendRow(reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(y) * dst_stride) + x0,
-               reinterpret_cast<const uint32_t*>(bitmap.pixels.data() +
-                                                 static_cast<size_t>(y - ty) * bitmap.stride) +
-                   (x0 - tx),
-               x1 - x0, opacity256);
-    }
-    cairo_surface_mark_dirty_rectangle(target, x0, y0, x1 - x0, y1 - y0);
+    Compose(t, backdrop, x0, x1, y0, y1, [&](int y, uint32_t* dst, const uint32_t* under) {
+      const auto* src = reinterpret_cast<const uint32_t*>(
+          bitmap.pixels.data() + static_cast<size_t>(y - ty) * bitmap.stride);
+      BlendRow(dst, under, src + (x0 - tx), x1 - x0, opacity256);
+    });
     return true;
   }
 
@@ -294,8 +344,7 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   dx_end = std::min(dx_end, static_cast<int>(clip_x1));
   dy_begin = std::max(dy_begin, static_cast<int>(clip_y0));
   dy_end = std::min(dy_end, static_cast<int>(clip_y1));
-  const int width = dx_end - dx_begin;
-  if (width <= 0 || dy_end <= dy_begin || alpha <= 0) return true;
+  const int width = std::max(0, dx_end - dx_begin);
 
   // Horizontal sampling, the same for every row: each destination pixel's left column (an
   // index into the row buffer, which starts at padded column column_begin) and weight.
@@ -319,7 +368,7 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   for (auto& i : index) i -= column_begin;
   // Padded columns column_begin ..= column_last + 1 (the right neighbour), plus one slack
   // entry so the right neighbour of column w + 1 is readable (its weight is 0).
-  const int span = column_last + 2 - column_begin + 1;
+  const int span = std::max(0, column_last + 2 - column_begin + 1);
   std::vector<uint32_t> row(static_cast<size_t>(span), 0);
   // The bitmap's columns inside the span, and where they go in the row buffer; the others
   // stay transparent.
@@ -328,44 +377,39 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   const int row_offset = bitmap_column_begin + 1 - column_begin;
   const int bytes = 4 * (bitmap_column_end - bitmap_column_begin);
   uint8_t* row_bytes = reinterpret_cast<uint8_t*>(row.data() + row_offset);
+  auto bitmap_row = [&](int r) {
+    return bitmap.pixels.data() + static_cast<size_t>(r) * bitmap.stride + 4 * bitmap_column_begin;
+  };
 
-  cairo_surface_flush(target);
-  uint8_t* dst = cairo_image_surface_get_data(target);
-  const int dst_stride = cairo_image_surface_get_stride(target);
-  for (int dy = dy_begin; dy < dy_end; ++dy) {
-    const double sy = source_y(dy);
-    int y = static_cast<int>(std::floor(sy));
-    int fraction = static_cast<int>(std::lround((sy - y) * 256));
-    if (fraction == 256) {
-      ++y;
-      fraction = 0;
-    }
-    // Padded rows y and y + 1 are bitmap rows y − 1 and y.
-    const bool upper = y - 1 >= 0 && y - 1 < h, lower = fraction > 0 && y >= 0 && y < h;
-    auto bitmap_row = [&](int r) {
-      return bitmap.pixels.data() + static_cast<size_t>(r) * bitmap.stride +
-             4 * bitmap_column_begin;
-    };
-    if (bytes > 0) {
-      if (upper && lower) {
-        Interpolate(row_bytes, bitmap_row(y - 1), bitmap_row(y), bytes, fraction);
-      } else if (upper) {
-        if (fraction == 0) {
-          std::memcpy(row_bytes, bitmap_row(y - 1), static_cast<size_t>(bytes));
-        } else {
-          Fade(row_bytes, bitmap_row(y - 1), bytes, 256 - fraction);
-        }
-      } else if (lower) {
-        Fade(row_bytes, bitmap_row(y), bytes, fraction);
-      } else {
-        std::memset(row_bytes, 0, static_cast<size_t>(bytes));
-      }
-    }
-    FilterBlendRow(
-        reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(dy) * dst_stride) + dx_begin,
-        row.data(), index.data(), weight.data(), width, opacity256);
-  }
-  cairo_surface_mark_dirty_rectangle(target, dx_begin, dy_begin, width, dy_end - dy_begin);
+  Compose(t, backdrop, dx_begin, dx_end, dy_begin, dy_end,
+          [&](int dy, uint32_t* dst, const uint32_t* under) {
+            const double sy = source_y(dy);
+            int y = static_cast<int>(std::floor(sy));
+            int fraction = static_cast<int>(std::lround((sy - y) * 256));
+            if (fraction == 256) {
+              ++y;
+              fraction = 0;
+            }
+            // Padded rows y and y + 1 are bitmap rows y − 1 and y.
+            const bool upper = y - 1 >= 0 && y - 1 < h;
+            const bool lower = fraction > 0 && y >= 0 && y < h;
+            if (bytes > 0) {
+              if (upper && lower) {
+                Interpolate(row_bytes, bitmap_row(y - 1), bitmap_row(y), bytes, fraction);
+              } else if (upper) {
+                if (fraction == 0) {
+                  std::memcpy(row_bytes, bitmap_row(y - 1), static_cast<size_t>(bytes));
+                } else {
+                  Fade(row_bytes, bitmap_row(y - 1), bytes, 256 - fraction);
+                }
+              } else if (lower) {
+                Fade(row_bytes, bitmap_row(y), bytes, fraction);
+              } else {
+                std::memset(row_bytes, 0, static_cast<size_t>(bytes));
+              }
+            }
+            FilterBlendRow(dst, under, row.data(), index.data(), weight.data(), width, opacity256);
+          });
   return true;
 }
 

@@ -24,7 +24,13 @@ namespace vg::render {
 // fast path's: an operator other than OVER (the compositor's SOURCE copy of a covering clip is
 // pixman's memcpy), a rotation or skew, a mirrored scale, a non-rectangular or fractional clip,
 // or a group or target that is not a plain ARGB32 image. The caller then draws with Cairo.
+//
+// With a `backdrop` (a bitmap the size of the target), the target's current pixels are ignored
+// and the layer is painted over the backdrop instead, every pixel of the target being written
+// (the backdrop's where the layer does not reach): the compositor's copy of a covering
+// background and the blend of the layer above it in one pass over the frame.
 bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_scale,
-                        double origin_x, double origin_y, double alpha);
+                        double origin_x, double origin_y, double alpha,
+                        const assets::Bitmap* backdrop = nullptr);
 
 }  // namespace vg::render

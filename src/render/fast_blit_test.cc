@@ -132,6 +132,39 @@ TEST(FastBlitTest, HonoursARectangularClip) {
   EXPECT_GT(changed_inside, 250);
 }
 
+TEST(FastBlitTest, PaintingOverABackdropEqualsCopyingItFirst) {
+  // The compositor hands a covering background to the next layer as a backdrop instead of
+  // copying it into the frame: the frame must come out byte for byte the same, including the
+  // pixels the layer does not reach and those outside a clip.
+  const assets::Bitmap backdrop = RandomBitmap(90, 70, true, 7);
+  const assets::Bitmap layer = RandomBitmap(50, 40, false, 8);
+  struct Case {
+    double scale, x, y, alpha;
+    bool clip;
+  };
+  const Case cases[] = {{1.15, 10.3, 7.6, 0.85, false},
+                        {1, 12, 21, 0.5, false},
+                        {2.5, -20.5, -10.25, 1, true},
+                        {1, -200, 5, 1, false}};
+  for (const Case& c : cases) {
+    assets::Bitmap copied = backdrop;
+    assets::Bitmap direct = RandomBitmap(90, 70, true, 9);  // what the frame held before
+    for (assets::Bitmap* target : {&copied, &direct}) {
+      SurfacePtr surface = WrapBitmap(*target);
+      CairoPtr cr(cairo_create(surface.get()));
+      if (c.clip) {
+        cairo_rectangle(cr.get(), 5, 6, 60, 30);
+        cairo_clip(cr.get());
+      }
+      cairo_translate(cr.get(), c.x, c.y);
+      cairo_scale(cr.get(), c.scale, c.scale);
+      ASSERT_TRUE(TryFastScaledPaint(cr.get(), layer, 1, 0, 0, c.alpha,
+                                     target == &direct ? &backdrop : nullptr));
+    }
+    EXPECT_EQ(copied.pixels, direct.pixels) << "scale " << c.scale << " at " << c.x << "," << c.y;
+  }
+}
+
 TEST(FastBlitTest, LeavesRotationsAndCopiesToCairo) {
   const assets::Bitmap source = RandomBitmap(10, 10, true, 6);
   assets::Bitmap target = assets::Bitmap::Allocate(20, 20);

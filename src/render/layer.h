@@ -61,6 +61,17 @@ class Layer {
   // True when Draw at alpha 1 paints every pixel of the box fully opaque, so a clip placed
   // exactly over the frame hides everything below it.
   virtual bool CoversBoxOpaquely() const { return false; }
+  // For a layer that CoversBoxOpaquely with its box drawn unscaled from one bitmap of the
+  // box's size: that bitmap (owned by the layer). Placed exactly over the frame, the layer is
+  // that bitmap copied, so the compositor can hand it to the next layer as a backdrop instead.
+  virtual const assets::Bitmap* CoveringPixels() const { return nullptr; }
+  // Draws as Draw does, but over `backdrop` (a frame-sized bitmap standing in for the target's
+  // current pixels): every pixel of the target is written. Returns false, drawing nothing,
+  // when the layer cannot; the compositor then copies the backdrop and calls Draw.
+  virtual bool DrawOverBackdrop(cairo_t* /*cr*/, const ClipState& /*state*/, double /*alpha*/,
+                                const assets::Bitmap& /*backdrop*/) const {
+    return false;
+  }
 };
 
 // Builds the layer of a visual clip. Errors carry the clip's path (asset_unavailable,

@@ -43,6 +43,12 @@ bool RasterLayer::Draw(cairo_t* cr, const ClipState&, double alpha) const {
   return true;
 }
 
+bool RasterLayer::DrawOverBackdrop(cairo_t* cr, const ClipState&, double alpha,
+                                   const assets::Bitmap& backdrop) const {
+  if (!bitmap_) return false;
+  return TryFastScaledPaint(cr, *bitmap_, pixel_scale_, origin_x_, origin_y_, alpha, &backdrop);
+}
+
 void PaintBitmap(cairo_t* cr, cairo_surface_t* surface, double pixel_scale, double origin_x,
                  double origin_y, double alpha) {
   cairo_save(cr);

@@ -25,6 +25,11 @@ class RasterLayer : public Layer {
   BoxSize Box(const ClipState&) const override { return box_; }
   bool Draw(cairo_t* cr, const ClipState& state, double alpha) const override;
   bool CoversBoxOpaquely() const override { return opaque_; }
+  const assets::Bitmap* CoveringPixels() const override {
+    return opaque_ ? bitmap_.get() : nullptr;
+  }
+  bool DrawOverBackdrop(cairo_t* cr, const ClipState& state, double alpha,
+                        const assets::Bitmap& backdrop) const override;
 
  private:
   std::shared_ptr<const assets::Bitmap> bitmap_;
