@@ -19,11 +19,8 @@ WsHub::WsHub(JobsService& jobs, queue::RedisOptions redis, queue::QueueName queu
 WsHub::~WsHub() { Stop(); }
 
 Status WsHub::Start() {
-  // Fix the stream position now so nothing between Start and the first read is missed; a
-  // Redis outage here is survived (the first Read opens it).
-  Status opened = reader_.Open();
-  if (!opened.ok())
-    obs::Log(obs::Level::kWarn, "ws.events_unavailable", {{"error", opened.ToString()}});
+  // Nothing is read from Redis until a session subscribes (EventsLoop); a Redis outage then is
+  // survived (the reader retries).
   started_ = true;
   events_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "vg-ws-events");
@@ -39,6 +36,8 @@ Status WsHub::Start() {
 void WsHub::Stop() {
   if (stopping_.exchange(true)) return;
   reader_.Interrupt();
+  { std::lock_guard lock(mutex_); }
+  events_cv_.notify_all();
   { std::lock_guard lock(beat_mutex_); }
   beat_cv_.notify_all();
   if (events_thread_.joinable()) events_thread_.join();
@@ -160,6 +159,7 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
   }
   std::string type = msg["type"].get<std::string>();
   if (type == "subscribe" && msg.value("all", false) == true) {
+    EnsureReading();
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
     if (it != sessions_.end()) it->second.all = true;
@@ -177,6 +177,8 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
       }
       return;
     }
+    // Position the reader first: the status read below then precedes every event sent after it.
+    EnsureReading();
     auto job = jobs_.VisibleJob(owner, job_id);
     if (!job.ok()) {
       error(job.error().code() == ErrorCode::kNotFound ? "There is no such job."
@@ -207,8 +209,66 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
       "{\"type\":\"unsubscribe\",\"jobId\":\"…\"} or {\"type\":\"subscribe\",\"all\":true}.");
 }
 
+bool WsHub::HasSubscribersLocked() const {
+  for (const auto& [id, session] : sessions_) {
+    if (session.all || !session.jobs.empty()) return true;
+  }
+  return false;
+}
+
+namespace {
+// How long the reader keeps following the stream after a subscribe request without any
+// subscription recorded (covers the request between EnsureReading and its insert, and a
+// client that unsubscribes and subscribes again).
+constexpr std::chrono::seconds kLinger{5};
+}  // namespace
+
+void WsHub::EnsureReading() {
+  if (!started_) return;
+  std::unique_lock lock(mutex_);
+  linger_until_ = std::chrono::steady_clock::now() + kLinger;
+  if (reading_) return;
+  events_cv_.notify_all();
+  // Bounded: with Redis down the reader cannot be positioned, and the job read that follows
+  // fails anyway.
+  events_cv_.wait_for(lock, std::chrono::seconds(2),
+                      [&] { return reading_ || stopping_.load(); });
+}
+
 void WsHub::EventsLoop() {
+  bool warned = false;
   while (!stopping_.load()) {
+    bool position = false;
+    {
+      std::unique_lock lock(mutex_);
+      auto wanted = [&] {
+        return HasSubscribersLocked() || std::chrono::steady_clock::now() < linger_until_;
+      };
+      if (!wanted()) {
+        reading_ = false;
+        events_cv_.wait(lock, [&] { return stopping_.load() || wanted(); });
+        if (stopping_.load()) return;
+      }
+      position = !reading_;
+    }
+    if (position) {
+      // From now: a subscriber needs only the events after its subscription.
+      Status opened = reader_.Open();
+      if (!opened.ok()) {
+        if (!warned)
+          obs::Log(obs::Level::kWarn, "ws.events_unavailable", {{"error", opened.ToString()}});
+        warned = true;
+        std::unique_lock lock(beat_mutex_);
+        beat_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_.load(); });
+        continue;
+      }
+      warned = false;
+      {
+        std::lock_guard lock(mutex_);
+        reading_ = true;
+      }
+      events_cv_.notify_all();
+    }
     auto events = reader_.Read(1000);
     if (!events.ok()) {
       std::unique_lock lock(beat_mutex_);

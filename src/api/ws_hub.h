@@ -5,6 +5,12 @@
 // session's owner may not see are never sent. A bad message gets {type:"error"} and the
 // connection stays.
 //
+// The events stream is read only while some session is subscribed (to a job or to all): with
+// none, the events thread sleeps and Redis is not asked for anything. The first subscription
+// positions the reader at the stream's end ("now") before the subscription is answered, so a
+// subscriber gets the current status and then every event after it; events from before are
+// not needed by anyone and are skipped.
+//
 // Threads: "vg-ws-events" reads the stream, "vg-ws-beat" pings; Add/OnMessage run on the
 // server's I/O threads. Every send, close and kill happens under one mutex and catches
 // RESTinio's exceptions, so a peer vanishing mid-send is harmless. Thread-safe.
@@ -80,6 +86,11 @@ class WsHub {
   void EventsLoop();
   void HeartbeatLoop();
   void Dispatch(const queue::QueueEvent& event);
+  // Makes sure the events thread follows the stream from now on (positions the reader if it
+  // was idle) and keeps it awake for kLinger even before the subscription is recorded. Waits
+  // (bounded) until the reader is positioned. Called without mutex_ held.
+  void EnsureReading();
+  bool HasSubscribersLocked() const;
 
   JobsService& jobs_;
   queue::EventsReader reader_;
@@ -88,6 +99,10 @@ class WsHub {
 
   mutable std::mutex mutex_;  // guards sessions_ and every use of their handles
   std::map<Id, Session> sessions_;
+  // With mutex_: the events thread waits here while idle; EnsureReading waits for reading_.
+  std::condition_variable events_cv_;
+  bool reading_ = false;  // guarded by mutex_: the reader is positioned and following the stream
+  std::chrono::steady_clock::time_point linger_until_;  // guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::mutex beat_mutex_;
   std::condition_variable beat_cv_;
