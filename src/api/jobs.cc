@@ -22,6 +22,12 @@ constexpr std::string_view kStatuses[] = {"queued",    "delayed", "active",
 
 Status NotFound() { return Status(ErrorCode::kNotFound, "There is no such job."); }
 
+// The top-level keys of a job's `data` that the read paths here and the WebSocket hub use
+// (owner check, metadata, cancel webhook, idempotency hash). The stored template and input,
+// by far the largest part, are skipped while parsing (Producer::GetJobSummary).
+constexpr std::string_view kSummaryDataKeys[] = {"owner", "metadata", "webhookUrl",
+                                                 "requestHash"};
+
 // A cursor is base64url("<timestamp_ms>:<job id>") of the last entry of the previous page.
 std::string EncodeCursor(const queue::OwnerIndexEntry& e) {
   return Base64UrlEncode(fmt::format("{}:{}", e.timestamp_ms, e.job_id));
@@ -91,14 +97,14 @@ bool JobsService::Visible(const nlohmann::json& data, std::string_view owner) co
 
 Result<queue::Job> JobsService::VisibleJob(std::string_view owner, std::string_view job_id) {
   if (job_id.empty() || job_id.size() > 256) return NotFound();
-  auto job = deps_.producers->Acquire()->GetJob(job_id);
+  auto job = deps_.producers->Acquire()->GetJobSummary(job_id, kSummaryDataKeys);
   if (!job.ok()) return job.error();
   if (!Visible(job->data, owner)) return NotFound();
   return job;
 }
 
 Result<queue::Job> JobsService::RawJob(std::string_view job_id) {
-  return deps_.producers->Acquire()->GetJob(job_id);
+  return deps_.producers->Acquire()->GetJobSummary(job_id, kSummaryDataKeys);
 }
 
 nlohmann::json JobsService::ResultJson(const nlohmann::json& returnvalue) const {
@@ -174,7 +180,8 @@ Result<JobsService::Accepted> JobsService::Generate(std::string_view owner, std:
                       deps_.producers->Acquire()->Add("render", data, options));
   int64_t created_ms = now;
   if (added.duplicated) {
-    VG_ASSIGN_OR_RETURN(queue::Job existing, deps_.producers->Acquire()->GetJob(added.id));
+    VG_ASSIGN_OR_RETURN(queue::Job existing,
+                        deps_.producers->Acquire()->GetJobSummary(added.id, kSummaryDataKeys));
     std::string stored_hash =
         existing.data.is_object() ? existing.data.value("requestHash", "") : "";
     if (stored_hash != request_hash) {
@@ -290,7 +297,7 @@ Result<nlohmann::json> JobsService::List(std::string_view owner, std::string_vie
     for (size_t i = 0; i < entries.size(); ++i) {
       const auto& e = entries[i];
       after = e;
-      auto job = deps_.producers->Acquire()->GetJob(e.job_id);
+      auto job = deps_.producers->Acquire()->GetJobSummary(e.job_id, kSummaryDataKeys);
       if (!job.ok()) {
         if (job.error().code() != ErrorCode::kNotFound) return job.error();
         (void)deps_.owner_indexes->Acquire()->Remove(owner, e.job_id);  // expired with the history

@@ -70,9 +70,11 @@ class JobsService {
   Result<nlohmann::json> List(std::string_view owner, std::string_view status, int64_t limit,
                               std::string_view cursor);
 
-  // The job, if `owner` may see it (not_found otherwise, exactly as for an unknown id).
+  // The job, if `owner` may see it (not_found otherwise, exactly as for an unknown id). Its
+  // `data` holds only owner, metadata, webhookUrl and requestHash (never the template/input).
   Result<queue::Job> VisibleJob(std::string_view owner, std::string_view job_id);
-  // The job whatever its owner (the WebSocket hub checks visibility per session).
+  // The job whatever its owner (the WebSocket hub checks visibility per session); `data` as
+  // for VisibleJob.
   Result<queue::Job> RawJob(std::string_view job_id);
   // Whether `owner` may see a job whose data is `data`.
   bool Visible(const nlohmann::json& data, std::string_view owner) const;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "queue/redis_connection.h"
@@ -102,20 +103,61 @@ Result<AddResult> Producer::Add(std::string_view name, const nlohmann::json& dat
   return results[0];
 }
 
-Result<Job> Producer::GetJob(std::string_view id) {
-  std::lock_guard lock(mutex_);
-  VG_ASSIGN_OR_RETURN(
-      Reply reply,
-      connection_->Eval(Script("get_job"),
-                        {keys_.Job(id), keys_.Key("completed"), keys_.Key("failed"),
-                         keys_.Key("delayed"), keys_.Key("prioritized"), keys_.Key("active"),
-                         keys_.Key("wait"), keys_.Key("waiting-children"), keys_.Key("paused")},
-                        {std::string(id)}));
+Result<Job> Producer::GetJob(std::string_view id) { return ReadJob(id, nullptr); }
+
+Result<Job> Producer::GetJobSummary(std::string_view id,
+                                    std::span<const std::string_view> data_keys) {
+  return ReadJob(id, &data_keys);
+}
+
+Result<Job> Producer::ReadJob(std::string_view id,
+                              const std::span<const std::string_view>* data_keys) {
+  Reply reply;
+  {
+    std::lock_guard lock(mutex_);
+    VG_ASSIGN_OR_RETURN(
+        reply,
+        connection_->Eval(Script("get_job"),
+                          {keys_.Job(id), keys_.Key("completed"), keys_.Key("failed"),
+                           keys_.Key("delayed"), keys_.Key("prioritized"), keys_.Key("active"),
+                           keys_.Key("wait"), keys_.Key("waiting-children"), keys_.Key("paused")},
+                          {std::string(id)}));
+  }
   if (reply.elements.size() != 2 || reply.elements[0].text == "missing") {
     return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
   }
-  Job job = JobFromHash(std::string(id), HashPairs(reply.elements[1]));
+  std::vector<std::pair<std::string, std::string>> fields = HashPairs(reply.elements[1]);
+  std::string data_text;
+  bool summarise = false;
+  if (data_keys) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [](const auto& f) { return f.first == "data"; });
+    // Only an object is reduced; anything else goes through JobFromHash unchanged.
+    size_t first = it == fields.end() ? std::string::npos
+                                      : it->second.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && it->second[first] == '{') {
+      data_text = std::move(it->second);
+      fields.erase(it);
+      summarise = true;
+    }
+  }
+  Job job = JobFromHash(std::string(id), fields);
   job.state = ParseJobState(reply.elements[0].text);
+  if (summarise) {
+    const auto& keep = *data_keys;
+    nlohmann::json::parser_callback_t filter = [&keep](int depth, nlohmann::json::parse_event_t event,
+                                                       nlohmann::json& parsed) {
+      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+      const std::string& key = parsed.get_ref<const std::string&>();
+      return std::find(keep.begin(), keep.end(), key) != keep.end();
+    };
+    job.data = nlohmann::json::parse(data_text, filter, /*allow_exceptions=*/false);
+    if (job.data.is_discarded()) {
+      job.data = nullptr;
+      if (!job.malformed.empty()) job.malformed += "; ";
+      job.malformed += "data is not valid JSON";
+    }
+  }
   return job;
 }
 

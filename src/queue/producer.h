@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,11 @@ class Producer {
 
   // The job with its state; not_found if there is no such job.
   Result<Job> GetJob(std::string_view id);
+  // As GetJob, but `data` keeps only its top-level keys named in `data_keys`: the others (e.g.
+  // a large stored template) are skipped while parsing and never built. For readers that need
+  // a few fields of `data` (the API's status, list and cancel). A `data` that is not a JSON
+  // object is read as GetJob reads it.
+  Result<Job> GetJobSummary(std::string_view id, std::span<const std::string_view> data_keys);
   Result<JobCounts> GetCounts();
   // Jobs in `state`, newest first, skipping `offset` and returning at most `limit`. Ids whose
   // hash is gone are skipped.
@@ -103,6 +109,8 @@ class Producer {
 
  private:
   Result<internal::RedisConnection*> Connection();
+  // GetJob and GetJobSummary: `data_keys` null = the whole of `data`.
+  Result<Job> ReadJob(std::string_view id, const std::span<const std::string_view>* data_keys);
 
   QueueKeys keys_;
   SystemClock system_clock_;

@@ -73,6 +73,34 @@ TEST_F(QueueTest, AddStoresBullMqHashListMarkerAndEvents) {
   EXPECT_EQ(producer.GetJob("nope").error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(QueueTest, GetJobSummaryKeepsOnlyTheNamedTopLevelDataKeys) {
+  Producer producer(redis(), queue());
+  Json data = {{"owner", "u1"},
+               {"metadata", {{"orderId", "A-17"}, {"template", "kept: nested"}}},
+               {"template", {{"tracks", Json::array({{{"owner", "not top level"}}})}}},
+               {"input", {{"name", "Ada"}}}};
+  ASSERT_TRUE(producer.Add("render", data).ok());
+  const std::string_view keys[] = {"owner", "metadata"};
+  Result<Job> summary = producer.GetJobSummary("1", keys);
+  ASSERT_TRUE(summary.ok()) << summary.error().ToString();
+  EXPECT_EQ(summary->data, (Json{{"owner", "u1"}, {"metadata", data["metadata"]}}));
+  EXPECT_EQ(summary->state, JobState::kWaiting);
+  EXPECT_EQ(summary->name, "render");
+  EXPECT_TRUE(summary->malformed.empty());
+  EXPECT_EQ(producer.GetJob("1")->data, data);  // the worker's read is whole
+  EXPECT_EQ(producer.GetJobSummary("nope", keys).error().code(), ErrorCode::kNotFound);
+
+  // Data that is not valid JSON, or not an object, reads as GetJob reads it.
+  auto& c = client();
+  c.Command({"HSET", Key("bad-1"), "name", "render", "data", "{\"owner\": ", "opts", "{}"});
+  Result<Job> bad = producer.GetJobSummary("bad-1", keys);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_TRUE(bad->data.is_null());
+  EXPECT_NE(bad->malformed.find("data is not valid JSON"), std::string::npos);
+  c.Command({"HSET", Key("arr-1"), "name", "render", "data", "[1,2]", "opts", "{}"});
+  EXPECT_EQ(producer.GetJobSummary("arr-1", keys)->data, Json::array({1, 2}));
+}
+
 TEST_F(QueueTest, DelayedAndPrioritizedScoresFollowBullMq) {
   Producer producer(redis(), queue());
   int64_t ts = NowMs();
