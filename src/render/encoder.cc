@@ -9,7 +9,10 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -210,10 +213,30 @@ VideoFrame* Encoder::AcquireFrame() {
   }
   auto frame = std::make_unique<VideoFrame>();
   frame->frame.reset(av_frame_alloc());
-  frame->frame->format = AV_PIX_FMT_YUV420P;
-  frame->frame->width = state_->settings.width;
-  frame->frame->height = state_->settings.height;
-  VG_CHECK(av_frame_get_buffer(frame->frame.get(), 0) >= 0);
+  AVFrame* f = frame->frame.get();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = state_->settings.width;
+  f->height = state_->settings.height;
+  // The planes in one block aligned to a huge page and advised as such: a frame is touched
+  // for the first time by the conversion, and faulting 3 MB in 4 KiB pages (760 faults per
+  // 1080p frame, for every frame of the pool) costs more than converting it.
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const int luma_stride = (f->width + 63) & ~63, chroma_stride = ((f->width + 1) / 2 + 63) & ~63;
+  const int chroma_height = (f->height + 1) / 2;
+  const size_t luma_size = static_cast<size_t>(luma_stride) * f->height;
+  const size_t chroma_size = static_cast<size_t>(chroma_stride) * chroma_height;
+  const size_t size = luma_size + 2 * chroma_size;
+  void* block = nullptr;
+  VG_CHECK(posix_memalign(&block, kHugePage, size) == 0);
+  if (size >= kHugePage) madvise(block, size & ~(kHugePage - 1), MADV_HUGEPAGE);
+  f->buf[0] = av_buffer_create(
+      static_cast<uint8_t*>(block), size, [](void*, uint8_t* data) { std::free(data); }, nullptr, 0);
+  VG_CHECK(f->buf[0] != nullptr);
+  f->data[0] = static_cast<uint8_t*>(block);
+  f->data[1] = f->data[0] + luma_size;
+  f->data[2] = f->data[1] + chroma_size;
+  f->linesize[0] = luma_stride;
+  f->linesize[1] = f->linesize[2] = chroma_stride;
   return frame.release();
 }
 
