@@ -283,6 +283,10 @@ class GuardedSocket {
             h(asio::error::operation_aborted, size_t{0});
             return;
           }
+          if (state->writes_in_flight > 0) {  // a write began after the wake-up: wait again
+            ParkAndAnswer(state, std::move(h));
+            return;
+          }
           state->answer_started = true;
           asio::async_write(
               *state->socket, asio::buffer(state->answer),

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <restinio/all.hpp>
 #include <restinio/websocket/websocket.hpp>
@@ -336,9 +337,18 @@ class Server::Impl {
   void Stop() {
     if (stopped_.exchange(true)) return;
     if (hub_) hub_->Stop();
-    if (server_) {
+    if (server_ && !threads_.empty()) {
+      // Closed on the acceptor's strand (close_sync from here would race the accept loop).
+      std::promise<void> closed;
+      std::future<void> done = closed.get_future();
+      server_->close_async([&closed] { closed.set_value(); },
+                           [&closed](std::exception_ptr) { closed.set_value(); });
+      if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        obs::Log(obs::Level::kWarn, "api.close_failed", {{"error", "timed out"}});
+      }
+    } else if (server_) {
       try {
-        server_->close_sync();
+        server_->close_sync();  // no I/O thread runs: nothing to race
       } catch (const std::exception& e) {
         obs::Log(obs::Level::kWarn, "api.close_failed", {{"error", e.what()}});
       }
