@@ -113,5 +113,26 @@ TEST(SubmissionTest, FieldsAreChecked) {
   }
 }
 
+TEST(SubmissionTest, TemplateSizeLimitIsOnTheCompactTemplate) {
+  config::Config config;
+  config.limits.template_bytes = 1024;
+  auto parse = [&](const std::string& extra) {
+    return ParseSubmission(R"({"template":{"version":1,"duration":1,"tracks":[])" + extra + "}}",
+                           config, 0, FakeResolver());
+  };
+  // Under the limit once compact (the body's whitespace does not count).
+  auto spaced = parse(R"(,"name":")" + std::string(800, 'n') + "\"" + std::string(600, ' '));
+  ASSERT_TRUE(spaced.ok()) << spaced.error().ToString();
+  auto big = parse(R"(,"name":")" + std::string(1000, 'n') + "\"");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code(), ErrorCode::kLimitExceeded);
+  // Number literals grow when dumped: 60 × "1e14" (a 370-byte body) is 1,100 bytes compact.
+  std::string numbers = R"(,"x":[1e14)";
+  for (int i = 1; i < 60; ++i) numbers += ",1e14";
+  auto grown = parse(numbers + "]");
+  ASSERT_FALSE(grown.ok());
+  EXPECT_EQ(grown.error().code(), ErrorCode::kLimitExceeded);
+}
+
 }  // namespace
 }  // namespace vg::api

@@ -44,38 +44,32 @@ Producer::Producer(RedisOptions redis, QueueName queue, const Clock* clock)
 
 Producer::~Producer() = default;
 
-Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs) {
-  std::vector<std::vector<std::string>> calls;
-  int64_t now = clock_->NowUnixMs();
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const NewJob& job = jobs[i];
-    const JobOptions& o = job.options;
-    if (o.job_id) VG_RETURN_IF_ERROR(ValidateCustomJobId(*o.job_id));
-    if (o.priority < 0 || o.priority > 2097151) {
-      return Error(ErrorCode::kInvalidArgument, "Priority must be between 0 and 2097151.");
-    }
-    if (o.delay_ms < 0) return Error(ErrorCode::kInvalidArgument, "Delay must not be negative.");
-    if (i % kJobsPerAddCall == 0) {
-      calls.emplace_back();
-      calls.back().reserve(1 + 8 * std::min(kJobsPerAddCall, jobs.size() - i));
-      calls.back().push_back(keys_.Base());
-    }
-    std::vector<std::string>& args = calls.back();
-    args.push_back(o.job_id.value_or(""));
-    args.push_back(job.name);
-    args.push_back(job.data.dump());
-    args.push_back(JobOptionsToJson(o).dump());
-    args.push_back(std::to_string(o.timestamp_ms.value_or(now)));
-    args.push_back(std::to_string(o.delay_ms));
-    args.push_back(std::to_string(o.priority));
-    args.push_back(o.lifo ? "1" : "0");
+Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name,
+                           const nlohmann::json& data, const JobOptions& o, int64_t now) const {
+  if (o.job_id) VG_RETURN_IF_ERROR(ValidateCustomJobId(*o.job_id));
+  if (o.priority < 0 || o.priority > 2097151) {
+    return Error(ErrorCode::kInvalidArgument, "Priority must be between 0 and 2097151.");
   }
+  if (o.delay_ms < 0) return Error(ErrorCode::kInvalidArgument, "Delay must not be negative.");
+  args.push_back(o.job_id.value_or(""));
+  args.emplace_back(name);
+  args.push_back(data.dump());
+  args.push_back(JobOptionsToJson(o).dump());
+  args.push_back(std::to_string(o.timestamp_ms.value_or(now)));
+  args.push_back(std::to_string(o.delay_ms));
+  args.push_back(std::to_string(o.priority));
+  args.push_back(o.lifo ? "1" : "0");
+  return Status::Ok();
+}
+
+Result<std::vector<AddResult>> Producer::RunAdds(std::vector<std::vector<std::string>> calls,
+                                                 size_t job_count) {
   const std::vector<std::string> keys = {
       keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
       keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
       keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
   std::vector<AddResult> results;
-  results.reserve(jobs.size());
+  results.reserve(job_count);
   std::lock_guard lock(mutex_);
   for (size_t first = 0; first < calls.size(); first += kCallsPerPipeline) {
     std::vector<std::vector<std::string>> batch(
@@ -92,13 +86,29 @@ Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs
   return results;
 }
 
+Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs) {
+  std::vector<std::vector<std::string>> calls;
+  int64_t now = clock_->NowUnixMs();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (i % kJobsPerAddCall == 0) {
+      calls.emplace_back();
+      calls.back().reserve(1 + 8 * std::min(kJobsPerAddCall, jobs.size() - i));
+      calls.back().push_back(keys_.Base());
+    }
+    VG_RETURN_IF_ERROR(
+        AppendAdd(calls.back(), jobs[i].name, jobs[i].data, jobs[i].options, now));
+  }
+  return RunAdds(std::move(calls), jobs.size());
+}
+
 Result<AddResult> Producer::Add(std::string_view name, const nlohmann::json& data,
                                 const JobOptions& options) {
-  std::vector<NewJob> jobs(1);
-  jobs[0].name = std::string(name);
-  jobs[0].data = data;
-  jobs[0].options = options;
-  VG_ASSIGN_OR_RETURN(std::vector<AddResult> results, AddBulk(jobs));
+  // Straight to the script's arguments: `data` is dumped once, never copied.
+  std::vector<std::vector<std::string>> calls(1);
+  calls[0].reserve(9);
+  calls[0].push_back(keys_.Base());
+  VG_RETURN_IF_ERROR(AppendAdd(calls[0], name, data, options, clock_->NowUnixMs()));
+  VG_ASSIGN_OR_RETURN(std::vector<AddResult> results, RunAdds(std::move(calls), 1));
   if (results.size() != 1) return Error(ErrorCode::kInternal, "add_jobs returned no job id.");
   return results[0];
 }

@@ -109,6 +109,12 @@ class Producer {
 
  private:
   Result<internal::RedisConnection*> Connection();
+  // Validates one job's options and appends its 8 add_jobs arguments to `args`.
+  Status AppendAdd(std::vector<std::string>& args, std::string_view name,
+                   const nlohmann::json& data, const JobOptions& options, int64_t now) const;
+  // Runs add_jobs calls (each: base key, then 8 arguments per job), pipelined.
+  Result<std::vector<AddResult>> RunAdds(std::vector<std::vector<std::string>> calls,
+                                         size_t job_count);
   // GetJob and GetJobSummary: `data_keys` null = the whole of `data`.
   Result<Job> ReadJob(std::string_view id, const std::span<const std::string_view>* data_keys);
 
