@@ -44,6 +44,15 @@ struct VideoFrame {
   FramePtr frame;
 };
 
+struct AudioPackets::List {
+  std::vector<PacketPtr> packets;
+};
+
+AudioPackets::AudioPackets() : list_(std::make_unique<List>()) {}
+AudioPackets::~AudioPackets() = default;
+AudioPackets::AudioPackets(AudioPackets&&) noexcept = default;
+AudioPackets& AudioPackets::operator=(AudioPackets&&) noexcept = default;
+
 struct Encoder::State {
   EncoderSettings settings;
   AVFormatContext* format = nullptr;
@@ -53,7 +62,8 @@ struct Encoder::State {
   CodecPtr audio;
   AVStream* video_stream = nullptr;
   AVStream* audio_stream = nullptr;
-  PacketPtr packet{av_packet_alloc()};
+  PacketPtr packet{av_packet_alloc()};        // the video side's
+  PacketPtr audio_packet{av_packet_alloc()};  // the audio side's
   int64_t next_video_pts = 0;
   int64_t next_audio_pts = 0;
   FramePtr audio_frame;
@@ -74,14 +84,32 @@ struct Encoder::State {
       int rc = avcodec_receive_packet(codec, packet.get());
       if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status::Ok();
       if (rc < 0) return Fail("encoding failed", rc);
-      av_packet_rescale_ts(packet.get(), codec->time_base, stream->time_base);
-      packet->stream_index = stream->index;
-      rc = av_interleaved_write_frame(format, packet.get());
-      if (rc < 0) return Fail("writing the video file failed", rc);
+      VG_RETURN_IF_ERROR(Write(packet.get(), codec, stream));
     }
   }
 
-  Status SendAudioFrame(int samples) {
+  // Writes one packet of `stream`, its timestamps in `codec`'s time base.
+  Status Write(AVPacket* p, AVCodecContext* codec, AVStream* stream) {
+    av_packet_rescale_ts(p, codec->time_base, stream->time_base);
+    p->stream_index = stream->index;
+    const int rc = av_interleaved_write_frame(format, p);
+    if (rc < 0) return Fail("writing the video file failed", rc);
+    return Status::Ok();
+  }
+
+  // Audio side: moves the packets the AAC encoder has ready into `out`.
+  Status CollectAudio(AudioPackets::List& out) {
+    for (;;) {
+      const int rc = avcodec_receive_packet(audio.get(), audio_packet.get());
+      if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status::Ok();
+      if (rc < 0) return Fail("encoding failed", rc);
+      PacketPtr moved(av_packet_alloc());
+      av_packet_move_ref(moved.get(), audio_packet.get());
+      out.packets.push_back(std::move(moved));
+    }
+  }
+
+  Status SendAudioFrame(int samples, AudioPackets::List& out) {
     int rc = av_frame_make_writable(audio_frame.get());
     if (rc < 0) return Fail("audio frame", rc);
     audio_frame->nb_samples = samples;
@@ -96,7 +124,7 @@ struct Encoder::State {
     next_audio_pts += samples;
     rc = avcodec_send_frame(audio.get(), audio_frame.get());
     if (rc < 0) return Fail("audio encoding failed", rc);
-    return Drain(audio.get(), audio_stream);
+    return CollectAudio(out);
   }
 };
 
@@ -264,24 +292,35 @@ Status Encoder::EncodeVideo(VideoFrame* frame) {
   return state_->Drain(state_->video.get(), state_->video_stream);
 }
 
-Status Encoder::EncodeAudio(const float* interleaved, int count) {
+Status Encoder::EncodeAudio(const float* interleaved, int count, AudioPackets& out) {
   if (!state_->audio) return Status::Ok();
   state_->pending.insert(state_->pending.end(), interleaved, interleaved + 2 * count);
   const int frame_size = state_->audio->frame_size;
   while (static_cast<int>(state_->pending.size()) >= 2 * frame_size) {
-    VG_RETURN_IF_ERROR(state_->SendAudioFrame(frame_size));
+    VG_RETURN_IF_ERROR(state_->SendAudioFrame(frame_size, *out.list_));
   }
   return Status::Ok();
 }
 
-Status Encoder::Finish() {
-  if (state_->audio) {
-    if (!state_->pending.empty()) {
-      VG_RETURN_IF_ERROR(state_->SendAudioFrame(static_cast<int>(state_->pending.size() / 2)));
-    }
-    avcodec_send_frame(state_->audio.get(), nullptr);
-    VG_RETURN_IF_ERROR(state_->Drain(state_->audio.get(), state_->audio_stream));
+Status Encoder::FlushAudio(AudioPackets& out) {
+  if (!state_->audio) return Status::Ok();
+  if (!state_->pending.empty()) {
+    VG_RETURN_IF_ERROR(
+        state_->SendAudioFrame(static_cast<int>(state_->pending.size() / 2), *out.list_));
   }
+  avcodec_send_frame(state_->audio.get(), nullptr);
+  return state_->CollectAudio(*out.list_);
+}
+
+Status Encoder::WriteAudio(AudioPackets& packets) {
+  for (PacketPtr& p : packets.list_->packets) {
+    VG_RETURN_IF_ERROR(state_->Write(p.get(), state_->audio.get(), state_->audio_stream));
+  }
+  packets.list_->packets.clear();
+  return Status::Ok();
+}
+
+Status Encoder::Finish() {
   avcodec_send_frame(state_->video.get(), nullptr);
   VG_RETURN_IF_ERROR(state_->Drain(state_->video.get(), state_->video_stream));
   int rc = av_write_trailer(state_->format);

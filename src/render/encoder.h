@@ -1,7 +1,10 @@
 // Encoder: H.264 (libx264 via libavcodec, yuv420p, BT.709 tagged, limited range) and AAC-LC
-// 48 kHz stereo into MP4 with the moov atom first. Frames arrive in order from one thread (the
-// pipeline's encoder thread); not thread-safe. Bit-exact flags keep the output deterministic
-// for a given build and thread count.
+// 48 kHz stereo into MP4 with the moov atom first. Bit-exact flags keep the output
+// deterministic for a given build and thread count.
+// Two sides, each used by one thread at a time: the video side (EncodeVideo, WriteAudio,
+// Finish: the pipeline's encoder thread, which alone writes the file) and the audio side
+// (EncodeAudio, FlushAudio: the audio thread, which only encodes). The two may run
+// concurrently; AcquireFrame/ReleaseFrame are thread-safe.
 #pragma once
 
 #include <memory>
@@ -31,6 +34,21 @@ int DefaultCrf(tmpl::Quality quality);
 // A video frame's planes, owned by the encoder's pool.
 struct VideoFrame;
 
+// AAC packets encoded but not written yet, in the order the encoder produced them. Movable;
+// frees what it still holds.
+class AudioPackets {
+ public:
+  AudioPackets();
+  ~AudioPackets();
+  AudioPackets(AudioPackets&&) noexcept;
+  AudioPackets& operator=(AudioPackets&&) noexcept;
+
+ private:
+  friend class Encoder;
+  struct List;
+  std::unique_ptr<List> list_;
+};
+
 class Encoder {
  public:
   static Result<std::unique_ptr<Encoder>> Open(const EncoderSettings& settings);
@@ -42,13 +60,20 @@ class Encoder {
   void ReleaseFrame(VideoFrame* frame);
   static YuvPlanes Planes(VideoFrame* frame);
 
-  // Encodes the next frame (presentation index = number of frames sent before it) and
-  // returns it to the pool.
+  // Video side. Encodes the next frame (presentation index = number of frames sent before
+  // it), writes its packets, and returns the frame to the pool.
   Status EncodeVideo(VideoFrame* frame);
-  // Appends `count` interleaved stereo samples at 48 kHz.
-  Status EncodeAudio(const float* interleaved, int count);
-  // Flushes both encoders and writes the trailer (moves the moov atom to the front).
+  // Video side: writes audio packets from the audio side, in their order.
+  Status WriteAudio(AudioPackets& packets);
+  // Video side: flushes the video encoder and writes the trailer (moves the moov atom to the
+  // front). With audio, FlushAudio's packets must have been written before.
   Status Finish();
+
+  // Audio side. Encodes `count` interleaved stereo samples at 48 kHz that follow the previous
+  // ones; the packets this completes are appended to `out`.
+  Status EncodeAudio(const float* interleaved, int count, AudioPackets& out);
+  // Audio side, after the last samples: encodes what is pending and drains the encoder.
+  Status FlushAudio(AudioPackets& out);
 
  private:
   struct State;

@@ -6,15 +6,22 @@
 //                                                      x264 (own threads) → MP4 muxer,
 //                                                      audio mixed in step with the video
 //
+//   audio thread ──(frame f's audio: mixed, AAC-encoded)──▶ bounded queue ──▶ encoder thread
+//                                                            writes them after frame f's video
+//
 // Each render thread owns a Canvas and draws whole frames (RenderFrame is pure), then converts
 // its frame to YUV itself, so drawing and conversion scale with the threads and the encoder
 // thread only encodes. The window bounds memory: at most `window` frames are in flight however
-// long the video is. Cancel and errors stop the threads between frames.
+// long the video is. The audio thread mixes and encodes ahead of the video (AAC costs as much
+// as a good part of a draft render); the encoder thread writes each frame's audio packets
+// right after that frame's video, so the file is the same as if one thread did both. Cancel
+// and errors stop the threads between frames.
 #include <sys/stat.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -106,6 +113,51 @@ class ReorderWindow {
   bool stopped_ = false;
 };
 
+// Each video frame's audio packets, from the audio thread to the encoder thread, in frame
+// order; at most `capacity` frames ahead.
+class AudioQueue {
+ public:
+  struct Batch {
+    Status status;
+    AudioPackets packets;
+  };
+
+  explicit AudioQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Waits for room; false when stopped (the batch is dropped).
+  bool Push(Batch batch) {
+    std::unique_lock lock(mutex_);
+    room_cv_.wait(lock, [&] { return stopped_ || batches_.size() < capacity_; });
+    if (stopped_) return false;
+    batches_.push_back(std::move(batch));
+    ready_cv_.notify_all();
+    return true;
+  }
+
+  // The next batch, waiting for it.
+  Batch Pop() {
+    std::unique_lock lock(mutex_);
+    ready_cv_.wait(lock, [&] { return !batches_.empty(); });
+    Batch batch = std::move(batches_.front());
+    batches_.pop_front();
+    room_cv_.notify_all();
+    return batch;
+  }
+
+  void Stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    room_cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable room_cv_, ready_cv_;
+  std::deque<Batch> batches_;
+  size_t capacity_;
+  bool stopped_ = false;
+};
+
 Result<std::unique_ptr<Timeline>> BuildTimeline(const tmpl::Template& t, assets::AssetCache& assets,
                                                 const tmpl::Limits& limits) {
   return Timeline::Build(t, assets, limits);
@@ -173,6 +225,35 @@ Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& as
   }
   std::unique_ptr<Encoder> encoder = std::move(*encoder_or);
 
+  // The audio thread: frame f's audio is the samples up to the start of frame f + 1; the last
+  // frame's batch also holds the encoder's flush. It stops at the first error (that batch
+  // carries it) or when the queue is stopped.
+  AudioQueue audio_queue(64);
+  std::thread audio_thread;
+  if (mixer) {
+    audio_thread = std::thread([&] {
+      pthread_setname_np(pthread_self(), "vg-audio");
+      std::vector<float> block;
+      int64_t done = first_sample;
+      for (FrameIndex f = first; f < end; ++f) {
+        AudioQueue::Batch batch;
+        const int64_t until = timeline.FrameToSample(f + 1);
+        while (done < until && batch.status.ok()) {
+          const int count = static_cast<int>(std::min<int64_t>(until - done, 4096));
+          block.resize(2 * static_cast<size_t>(count));
+          batch.status = mixer->Mix(done, count, block.data());
+          if (batch.status.ok()) {
+            batch.status = encoder->EncodeAudio(block.data(), count, batch.packets);
+          }
+          done += count;
+        }
+        if (batch.status.ok() && f + 1 == end) batch.status = encoder->FlushAudio(batch.packets);
+        const bool failed = !batch.status.ok();
+        if (!audio_queue.Push(std::move(batch)) || failed) return;
+      }
+    });
+  }
+
   ReorderWindow window(first, end, 2 * threads + 2);
   std::vector<std::thread> workers;
   for (int i = 0; i < threads; ++i) {
@@ -190,8 +271,6 @@ Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& as
   }
 
   Status status;
-  std::vector<float> audio_block;
-  int64_t audio_done = first_sample;
   for (FrameIndex f = first; f < end && status.ok(); ++f) {
     if (Cancelled(options)) {
       status = CancelledStatus();
@@ -202,15 +281,8 @@ Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& as
     status = encoder->EncodeVideo(frame);
     if (!status.ok()) break;
     if (mixer) {
-      // Audio follows the video: mix up to the start of the next frame.
-      const int64_t until = timeline.FrameToSample(f + 1);
-      while (audio_done < until && status.ok()) {
-        const int count = static_cast<int>(std::min<int64_t>(until - audio_done, 4096));
-        audio_block.resize(2 * static_cast<size_t>(count));
-        status = mixer->Mix(audio_done, count, audio_block.data());
-        if (status.ok()) status = encoder->EncodeAudio(audio_block.data(), count);
-        audio_done += count;
-      }
+      AudioQueue::Batch batch = audio_queue.Pop();
+      status = batch.status.ok() ? encoder->WriteAudio(batch.packets) : batch.status;
     }
     if (options.on_progress) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -223,7 +295,9 @@ Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& as
     }
   }
   window.Stop();
+  audio_queue.Stop();
   for (auto& w : workers) w.join();
+  if (audio_thread.joinable()) audio_thread.join();
   for (VideoFrame* left : window.Drain()) encoder->ReleaseFrame(left);
 
   if (status.ok()) status = encoder->Finish();
