@@ -159,8 +159,8 @@ class AudioQueue {
 };
 
 Result<std::unique_ptr<Timeline>> BuildTimeline(const tmpl::Template& t, assets::AssetCache& assets,
-                                                const tmpl::Limits& limits) {
-  return Timeline::Build(t, assets, limits);
+                                                const tmpl::Limits& limits, int threads) {
+  return Timeline::Build(t, assets, limits, threads);
 }
 
 }  // namespace
@@ -172,7 +172,7 @@ FrameIndex PosterFrame(FrameIndex frame_count, Rational fps) {
 
 Status RenderStill(const tmpl::Template& t, assets::AssetCache& assets, const tmpl::Limits& limits,
                    FrameIndex frame, const std::string& png_path) {
-  VG_ASSIGN_OR_RETURN(auto timeline, BuildTimeline(t, assets, limits));
+  VG_ASSIGN_OR_RETURN(auto timeline, BuildTimeline(t, assets, limits, ThreadCount(0)));
   if (frame < 0 || frame >= timeline->frame_count()) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("frame {} is outside the video (frames 0..{})", frame,
@@ -186,7 +186,8 @@ Status RenderStill(const tmpl::Template& t, assets::AssetCache& assets, const tm
 Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& assets,
                                  const tmpl::Limits& limits, const RenderOptions& options) {
   const auto started = std::chrono::steady_clock::now();
-  VG_ASSIGN_OR_RETURN(auto timeline_ptr, BuildTimeline(t, assets, limits));
+  VG_ASSIGN_OR_RETURN(auto timeline_ptr,
+                      BuildTimeline(t, assets, limits, ThreadCount(options.threads)));
   const Timeline& timeline = *timeline_ptr;
   FrameIndex first = 0, end = timeline.frame_count();
   if (options.frames) {

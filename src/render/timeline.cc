@@ -2,10 +2,12 @@
 // audio sources measured), frame spans, animation curves and layers.
 #include "render/timeline.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
 
 #include "render/text_raster.h"
 
@@ -53,7 +55,7 @@ int64_t Timeline::FrameToSample(FrameIndex f) const {
 }
 
 Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::AssetCache& assets,
-                                                  const tmpl::Limits& limits) {
+                                                  const tmpl::Limits& limits, int threads) {
   std::unique_ptr<Timeline> timeline(new Timeline());
   timeline->tmpl_ = std::move(t);
   const tmpl::Template& tp = timeline->tmpl_;
@@ -64,7 +66,8 @@ Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::Asse
   for (const auto& font : tp.fonts) {
     auto file = assets.LocalFile(font.src);
     if (!file.ok()) {
-      return Status(file.error().code(), file.error().message(), {{font.path + ".src", file.error().message()}});
+      return Status(file.error().code(), file.error().message(),
+                    {{font.path + ".src", file.error().message()}});
     }
     fonts.push_back({font.family, *file, font.path});
   }
@@ -104,8 +107,9 @@ Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::Asse
                   {{"duration", "required: nothing determines the video's length"}});
   }
   if (*latest_end > limits.duration_s) {
-    std::string message = fmt::format("the video would be {:.3f} s long; the limit is {:g} s (LIMIT_DURATION_S)",
-                                      *latest_end, limits.duration_s);
+    std::string message =
+        fmt::format("the video would be {:.3f} s long; the limit is {:g} s (LIMIT_DURATION_S)",
+                    *latest_end, limits.duration_s);
     return Status(ErrorCode::kLimitExceeded, message, {{"duration", message}});
   }
   timeline->frame_count_ = RoundTimeToIndex(*latest_end, fps);
@@ -116,6 +120,7 @@ Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::Asse
   const FrameIndex frame_count = timeline->frame_count_;
 
   // Visual clips in paint order.
+  std::vector<LayerContext> contexts;
   for (const auto& track : tp.tracks) {
     for (const auto& clip : track.clips) {
       if (clip.type == tmpl::ClipType::kAudio) continue;
@@ -139,11 +144,31 @@ Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::Asse
       context.max_scale = MaxScale(clip, tc.curves);
       context.color_animated = HasAnimation(clip, {Property::kColor});
       context.size_animated = HasAnimation(clip, {Property::kWidth, Property::kHeight});
-      auto layer = CreateLayer(clip, context);
-      if (!layer.ok()) return ClipError(clip, layer.error());
-      tc.layer = std::move(*layer);
+      contexts.push_back(context);
       timeline->clips_.push_back(std::move(tc));
     }
+  }
+  // The layers, each clip taken by whichever thread is free (the asset cache and the font
+  // registry are thread-safe); errors are looked at afterwards, in paint order.
+  std::vector<Result<std::unique_ptr<Layer>>> layers;
+  layers.reserve(contexts.size());
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    layers.emplace_back(Status(ErrorCode::kInternal, "not prepared"));
+  }
+  std::atomic<size_t> next{0};
+  auto prepare = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < contexts.size();) {
+      layers[i] = CreateLayer(*timeline->clips_[i].clip, contexts[i]);
+    }
+  };
+  std::vector<std::thread> helpers;
+  const size_t helper_count = std::min<size_t>(std::max(1, threads), contexts.size());
+  for (size_t h = 1; h < helper_count; ++h) helpers.emplace_back(prepare);
+  prepare();
+  for (auto& helper : helpers) helper.join();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].ok()) return ClipError(*timeline->clips_[i].clip, layers[i].error());
+    timeline->clips_[i].layer = std::move(*layers[i]);
   }
 
   // Audio clips at exact samples.
@@ -157,7 +182,8 @@ Result<std::unique_ptr<Timeline>> Timeline::Build(tmpl::Template t, assets::Asse
     source.start_sample = RoundTimeToIndex(clip.timing.start, Rational(kAudioSampleRate, 1));
     if (source.start_sample >= total_samples) continue;
     if (auto end = clip.timing.KnownEnd()) {
-      source.length_samples = RoundTimeToIndex(*end, Rational(kAudioSampleRate, 1)) - source.start_sample;
+      source.length_samples =
+          RoundTimeToIndex(*end, Rational(kAudioSampleRate, 1)) - source.start_sample;
     }
     source.trim_s = body.trim;
     source.volume = body.volume;
@@ -188,18 +214,41 @@ ClipState EvaluateClip(const Timeline& timeline, const TimelineClip& tc, FrameIn
   s.rotation_deg = v.rotation_deg;
   for (const auto& c : tc.curves) {
     switch (c.property()) {
-      case Property::kOpacity: s.opacity = c.Value(s.t); break;
-      case Property::kX: s.x = c.Value(s.t); break;
-      case Property::kY: s.y = c.Value(s.t); break;
-      case Property::kScale: scale = c.Value(s.t); break;
-      case Property::kScaleX: scale_x = c.Value(s.t); break;
-      case Property::kScaleY: scale_y = c.Value(s.t); break;
-      case Property::kRotation: s.rotation_deg = c.Value(s.t); break;
-      case Property::kWidth: s.width = std::max(0.0, c.Value(s.t)); break;
-      case Property::kHeight: s.height = std::max(0.0, c.Value(s.t)); break;
-      case Property::kBlur: s.blur = std::max(0.0, c.Value(s.t)); break;
-      case Property::kColor: s.color = c.ColorValue(s.t); break;
-      case Property::kVolume: break;
+      case Property::kOpacity:
+        s.opacity = c.Value(s.t);
+        break;
+      case Property::kX:
+        s.x = c.Value(s.t);
+        break;
+      case Property::kY:
+        s.y = c.Value(s.t);
+        break;
+      case Property::kScale:
+        scale = c.Value(s.t);
+        break;
+      case Property::kScaleX:
+        scale_x = c.Value(s.t);
+        break;
+      case Property::kScaleY:
+        scale_y = c.Value(s.t);
+        break;
+      case Property::kRotation:
+        s.rotation_deg = c.Value(s.t);
+        break;
+      case Property::kWidth:
+        s.width = std::max(0.0, c.Value(s.t));
+        break;
+      case Property::kHeight:
+        s.height = std::max(0.0, c.Value(s.t));
+        break;
+      case Property::kBlur:
+        s.blur = std::max(0.0, c.Value(s.t));
+        break;
+      case Property::kColor:
+        s.color = c.ColorValue(s.t);
+        break;
+      case Property::kVolume:
+        break;
     }
   }
   s.opacity = std::clamp(s.opacity, 0.0, 1.0);
@@ -214,30 +263,45 @@ ClipState EvaluateClip(const Timeline& timeline, const TimelineClip& tc, FrameIn
     const double away = 1 - p;  // 1: fully off its place
     using T = tmpl::TransitionType;
     switch (tr.type) {
-      case T::kFade: s.opacity *= p; break;
+      case T::kFade:
+        s.opacity *= p;
+        break;
       case T::kZoom:
         s.scale_x *= p;
         s.scale_y *= p;
         break;
       // slide-left moves leftwards: it comes in from the right and leaves to the left.
-      case T::kSlideLeft: s.x += (incoming ? fw : -fw) * away; break;
-      case T::kSlideRight: s.x += (incoming ? -fw : fw) * away; break;
-      case T::kSlideUp: s.y += (incoming ? fh : -fh) * away; break;
-      case T::kSlideDown: s.y += (incoming ? -fh : fh) * away; break;
+      case T::kSlideLeft:
+        s.x += (incoming ? fw : -fw) * away;
+        break;
+      case T::kSlideRight:
+        s.x += (incoming ? -fw : fw) * away;
+        break;
+      case T::kSlideUp:
+        s.y += (incoming ? fh : -fh) * away;
+        break;
+      case T::kSlideDown:
+        s.y += (incoming ? -fh : fh) * away;
+        break;
       // wipe-left: the edge moves leftwards from the right side (in: reveals right to left;
       // out: hides from the right). wipe-right mirrors it.
       case T::kWipeLeft:
-        if (incoming) s.visible_left = std::max(s.visible_left, away);
-        else s.visible_right = std::min(s.visible_right, p);
+        if (incoming)
+          s.visible_left = std::max(s.visible_left, away);
+        else
+          s.visible_right = std::min(s.visible_right, p);
         break;
       case T::kWipeRight:
-        if (incoming) s.visible_right = std::min(s.visible_right, p);
-        else s.visible_left = std::max(s.visible_left, away);
+        if (incoming)
+          s.visible_right = std::min(s.visible_right, p);
+        else
+          s.visible_left = std::max(s.visible_left, away);
         break;
     }
   };
   if (v.transition_in) apply(*v.transition_in, s.t / v.transition_in->duration, true);
-  if (v.transition_out) apply(*v.transition_out, (clip_length - s.t) / v.transition_out->duration, false);
+  if (v.transition_out)
+    apply(*v.transition_out, (clip_length - s.t) / v.transition_out->duration, false);
   return s;
 }
 

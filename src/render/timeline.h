@@ -32,9 +32,12 @@ struct TimelineClip {
 class Timeline {
  public:
   // Loads every asset (errors name the clip: asset_unavailable, limit_exceeded) and prepares
-  // layers. `limits.duration_s` also bounds lengths that come from audio sources.
+  // layers. `limits.duration_s` also bounds lengths that come from audio sources. Layers are
+  // prepared by up to `threads` threads at once (they are independent: decoding, fitting,
+  // text layout); the result, and the error when several clips fail (the first in paint
+  // order), do not depend on it.
   static Result<std::unique_ptr<Timeline>> Build(tmpl::Template tmpl, assets::AssetCache& assets,
-                                                 const tmpl::Limits& limits);
+                                                 const tmpl::Limits& limits, int threads = 1);
   ~Timeline();
 
   const tmpl::Template& tmpl() const { return tmpl_; }
