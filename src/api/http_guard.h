@@ -28,6 +28,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <restinio/asio_include.hpp>
+#include <restinio/compiler_features.hpp>
+#include <restinio/impl/sendfile_operation.hpp>
 #include <restinio/tls_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -236,6 +239,17 @@ class GuardedSocket {
         }));
   }
 
+  // Counts a write that bypasses async_write_some (RESTinio's zero-copy sendfile of /files
+  // downloads, below) until `done` runs, so an answer is never written in the middle of it.
+  template <typename Callback>
+  auto TrackWrite(Callback done) {
+    if (state_) ++state_->writes_in_flight;
+    return [state = state_, done = std::move(done)](const asio::error_code& ec, auto transferred) {
+      done(ec, transferred);
+      if (state && --state->writes_in_flight == 0 && state->read_parked) state->parked.cancel();
+    };
+  }
+
  private:
   static const HttpGuardSettings* GuardSettingsOf(asio::io_context& io) {
     if (!asio::has_service<HttpGuardService>(io)) return nullptr;
@@ -326,3 +340,24 @@ inline restinio::impl::tls_socket_t* make_tls_socket_pointer_for_state_listener(
 }
 
 }  // namespace vg::api
+
+namespace restinio::impl {
+
+// /files downloads keep Linux sendfile() (RESTinio's runner for a plain TCP socket, on the
+// socket inside the guard) instead of the generic read-and-write runner with its 1 MiB
+// buffer per download; the guard counts the transfer as a write in flight.
+template <>
+class sendfile_operation_runner_t<vg::api::GuardedSocket> final : public sendfile_operation_base_t {
+ public:
+  sendfile_operation_runner_t(const sendfile_t& file, default_asio_executor executor,
+                              vg::api::GuardedSocket& socket, after_sendfile_cb_t after)
+      : runner_(std::make_shared<sendfile_operation_runner_t<asio::ip::tcp::socket>>(
+            file, std::move(executor), socket.lowest_layer(),
+            after_sendfile_cb_t(socket.TrackWrite(std::move(after))))) {}
+  void start() override { runner_->start(); }
+
+ private:
+  std::shared_ptr<sendfile_operation_runner_t<asio::ip::tcp::socket>> runner_;
+};
+
+}  // namespace restinio::impl

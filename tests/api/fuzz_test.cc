@@ -222,7 +222,10 @@ TEST_F(ApiTest, PipelinedRequestsBeforeABadOneAreAnsweredFirstThenTheBadOne) {
       "Content-Type: application/json\r\nContent-Length: " +
       std::to_string(GenerateBody().size()) + "\r\n\r\n" + GenerateBody();
   // All in one write.
-  std::string data = Exchange(port_, health + health + "\x01" "BAD\r\n\r\n" + generate);
+  std::string data = Exchange(port_, health + health +
+                                         "\x01"
+                                         "BAD\r\n\r\n" +
+                                         generate);
   EXPECT_EQ(Statuses(data), (std::vector<int>{200, 200, 400})) << data;
   EXPECT_NE(data.find("\"error\":\"invalid_argument\""), std::string::npos) << data;
   EXPECT_EQ(data.find("<timeout>"), std::string::npos) << "the connection was left open";
@@ -242,6 +245,25 @@ TEST_F(ApiTest, PipelinedRequestsBeforeABadOneAreAnsweredFirstThenTheBadOne) {
       port_, "GET /health HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(100, 'v') + "\x02\r\n\r\n",
       10000, 20, 5);
   EXPECT_EQ(slow.status, 400);
+  // A large /files download (sent with sendfile, in many writes) pipelined before a bad
+  // request: the whole file goes out first, then the 400.
+  const std::string big_path = dir_ + "/big.mp4";
+  std::string content(8 << 20, '\0');
+  for (size_t k = 0; k < content.size(); ++k) content[k] = static_cast<char>(k * 131 % 251);
+  { std::ofstream(big_path, std::ios::binary) << content; }
+  ASSERT_TRUE(store_->Put("videos/big.mp4", big_path, "video/mp4").ok());
+  auto signed_url = store_->Sign("videos/big.mp4", 600);
+  ASSERT_TRUE(signed_url.ok());
+  const std::string target = signed_url->url.substr(signed_url->url.find("/files/"));
+  data =
+      Exchange(port_, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nX: \x01" +
+                          "\x02\r\n\r\n");
+  EXPECT_EQ(Statuses(data.substr(0, 64)), (std::vector<int>{200}));
+  const size_t body_at = data.find("\r\n\r\n") + 4;
+  ASSERT_GT(data.size(), body_at + content.size());
+  EXPECT_TRUE(data.compare(body_at, content.size(), content) == 0) << "the download was garbled";
+  EXPECT_EQ(data.substr(body_at + content.size(), 24), "HTTP/1.1 400 Bad Request");
+
   // Answers to malformed requests are counted like any other.
   const std::string metrics = Get("/metrics").body;
   EXPECT_NE(metrics.find(R"(route="malformed",status="400"})"), std::string::npos) << metrics;
