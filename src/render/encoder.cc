@@ -13,6 +13,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -183,7 +184,12 @@ Result<std::unique_ptr<Encoder>> Encoder::Open(const EncoderSettings& settings) 
   av_dict_set(&options, "crf", std::to_string(settings.crf.value_or(DefaultCrf(settings.quality))).c_str(), 0);
   av_dict_set(&options, "profile", "high", 0);
   // ultrafast turns the 8×8 transform off, which would make the stream Baseline; keep High.
-  av_dict_set(&options, "x264-params", "8x8dct=1", 0);
+  // sync-lookahead=0: x264's lookahead (frame types, MB-tree) runs in the calling thread, not
+  // in a thread of its own. With that thread, renders of one template on a loaded machine
+  // came out different in 2-5 % of runs (other B/P decisions and QPs, the same frames given
+  // to x264), breaking "same input and --threads → same bytes"; without it none of 315 such
+  // runs differed. The cost in CPU and time was not measurable.
+  av_dict_set(&options, "x264-params", "8x8dct=1:sync-lookahead=0", 0);
   rc = avcodec_open2(v, h264, &options);
   av_dict_free(&options);
   if (rc < 0) return Fail("cannot open the H.264 encoder", rc);
@@ -248,15 +254,21 @@ VideoFrame* Encoder::AcquireFrame() {
   // The planes in one block aligned to a huge page and advised as such: a frame is touched
   // for the first time by the conversion, and faulting 3 MB in 4 KiB pages (760 faults per
   // 1080p frame, for every frame of the pool) costs more than converting it.
+  // As av_frame_get_buffer does, each plane has rows up to a multiple of 32 and rows padded
+  // to 64 bytes, and here all of it is cleared once (the conversion never writes the padding):
+  // x264 reads beyond the picture when the height is not a multiple of 16, and with exactly
+  // sized, uncleared planes those bytes (whatever the allocator returned) changed its rate
+  // control, hence the file, from one render to the next.
   constexpr size_t kHugePage = size_t{2} << 20;
   const int luma_stride = (f->width + 63) & ~63, chroma_stride = ((f->width + 1) / 2 + 63) & ~63;
-  const int chroma_height = (f->height + 1) / 2;
-  const size_t luma_size = static_cast<size_t>(luma_stride) * f->height;
-  const size_t chroma_size = static_cast<size_t>(chroma_stride) * chroma_height;
+  const int luma_rows = (f->height + 31) & ~31, chroma_rows = luma_rows / 2;
+  const size_t luma_size = static_cast<size_t>(luma_stride) * luma_rows;
+  const size_t chroma_size = static_cast<size_t>(chroma_stride) * chroma_rows;
   const size_t size = luma_size + 2 * chroma_size;
   void* block = nullptr;
   VG_CHECK(posix_memalign(&block, kHugePage, size) == 0);
   if (size >= kHugePage) madvise(block, size & ~(kHugePage - 1), MADV_HUGEPAGE);
+  std::memset(block, 0, size);
   f->buf[0] = av_buffer_create(
       static_cast<uint8_t*>(block), size, [](void*, uint8_t* data) { std::free(data); }, nullptr, 0);
   VG_CHECK(f->buf[0] != nullptr);

@@ -1,8 +1,10 @@
-// Timeline::Build prepares layers on several threads: what comes out (the frames drawn, and
-// which clip an error names when several clips are broken) must not depend on how many.
+// Timeline::Build prepares layers on several threads, and render threads reuse their canvas
+// for whichever frames they get: what comes out (the frames drawn, and which clip an error
+// names when several clips are broken) must depend on neither.
 #include "render/timeline.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -64,6 +66,52 @@ TEST(TimelineTest, LayersPreparedOnSeveralThreadsDrawTheSameFrames) {
     RenderFrame(**one, f, a);
     RenderFrame(**four, f, b);
     EXPECT_EQ(a.bitmap().pixels, b.bitmap().pixels) << "frame " << f;
+  }
+}
+
+TEST(TimelineTest, AFrameDoesNotDependOnWhatTheCanvasHeldBefore) {
+  // Render threads reuse their canvas, and which frames a thread gets depends on timing: a
+  // frame must come out the same whatever frame the canvas showed before, or two renders of
+  // one template differ. A noisy photo that zooms and turns, a bar sliding across, text.
+  const std::filesystem::path image = std::filesystem::temp_directory_path() /
+                                      ("vg-timeline-test-" + std::to_string(getpid()) + ".png");
+  {
+    assets::Bitmap noise = assets::Bitmap::Allocate(320, 180);
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < noise.pixels.size(); ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      noise.pixels[i] = (i % 4 == 3) ? 255 : static_cast<uint8_t>(seed >> 24);
+    }
+    SurfacePtr surface = WrapBitmap(noise);
+    ASSERT_EQ(cairo_surface_write_to_png(surface.get(), image.c_str()), CAIRO_STATUS_SUCCESS);
+  }
+  const std::string json = R"({
+    "version": 1, "output": { "width": 320, "height": 180, "fps": 30 }, "duration": 2,
+    "tracks": [
+      { "type": "image", "clips": [ { "src": ")" +
+                           image.string() + R"(", "width": 320, "height": 180,
+          "animations": [ { "property": "scale", "keyframes": [ { "time": 0, "value": 1 }, { "time": 2, "value": 1.6 } ] },
+                          { "property": "rotation", "keyframes": [ { "time": 0, "value": 0 }, { "time": 2, "value": 40 } ] } ] } ] },
+      { "type": "shape", "clips": [ { "shape": "rect", "width": 60, "height": 60, "fill": "#ff3366",
+          "animations": [ { "property": "x", "keyframes": [ { "time": 0, "value": 0 }, { "time": 2, "value": 320 } ] } ] } ] },
+      { "type": "text", "clips": [ { "text": "Same bytes", "style": { "fontSize": 28, "color": "#ffee00" } } ] }
+    ] })";
+  auto timeline = BuildFrom(json.c_str(), 2);
+  std::filesystem::remove(image);
+  ASSERT_TRUE(timeline.ok()) << timeline.error().ToString();
+  Canvas fresh(320, 180), reused(320, 180);
+  for (FrameIndex f = 0; f < (*timeline)->frame_count(); f += 2) {
+    RenderFrame(**timeline, f, fresh);
+    for (FrameIndex before : {FrameIndex{0}, f + 1, (*timeline)->frame_count() - 1}) {
+      Canvas other(320, 180);
+      RenderFrame(**timeline, before, other);
+      RenderFrame(**timeline, f, other);
+      ASSERT_EQ(fresh.bitmap().pixels, other.bitmap().pixels)
+          << "frame " << f << " after frame " << before;
+    }
+    RenderFrame(**timeline, f, reused);
+    ASSERT_EQ(fresh.bitmap().pixels, reused.bitmap().pixels)
+        << "frame " << f << " on a used canvas";
   }
 }
 
