@@ -480,6 +480,20 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
       break;
   }
   if (kind != Kind::kComplete && kind != Kind::kFail) return nullptr;
+  if (options_.on_finished) {
+    // Accepted by the queue with our lock: this consumer alone finalised the job.
+    const FinalState state = kind == Kind::kComplete ? FinalState::kCompleted
+                             : cancelled             ? FinalState::kCancelled
+                                                     : FinalState::kFailed;
+    try {
+      options_.on_finished(job, state, outcome);
+    } catch (const std::exception& e) {
+      obs::Log(obs::Level::kError, "queue.on_finished_threw",
+               {{"job", job.id}, {"error", e.what()}});
+    } catch (...) {
+      obs::Log(obs::Level::kError, "queue.on_finished_threw", {{"job", job.id}});
+    }
+  }
   auto next = std::make_unique<FetchResult>();
   ParseFetch(*reply, now, options_.worker_name, &next->job, &next->cancel_requested,
              &next->rate_limit_pttl_ms, &next->next_delayed_ms);

@@ -87,6 +87,18 @@ class JobContext {
 // Runs one job. Called on a job thread; exceptions are caught and fail the attempt.
 using JobHandler = std::function<JobOutcome(const Job& job, JobContext& context)>;
 
+enum class FinalState { kCompleted, kFailed, kCancelled };
+
+// Told once the queue ACCEPTED a final move this consumer made with its lock: completed, failed
+// for good, or cancelled. This includes jobs ended without the handler (a malformed job, BullMQ's
+// deferred failure `defa` of a job stalled more than max_stalled_count, a cancel seen at fetch),
+// and excludes every finish the queue refused (lock lost or taken). Since one script with one
+// lock moves a job to its end, exactly one consumer in the fleet is told about each ending.
+// `outcome` is the handler's (or the consumer's own failure). Called on a job thread, after the
+// move and before the thread takes its next job; exceptions are caught and logged.
+using FinishedHandler =
+    std::function<void(const Job& job, FinalState state, const JobOutcome& outcome)>;
+
 struct RateLimit {
   int64_t max = 0;          // jobs started per window across all workers; 0 = no limit
   int64_t duration_ms = 0;  // the window
@@ -104,6 +116,7 @@ struct ConsumerOptions {
   // Worker-level retention, used when the job's opts do not say (BullMQ's precedence).
   KeepJobs remove_on_complete = KeepJobs::All();
   KeepJobs remove_on_fail = KeepJobs::All();
+  FinishedHandler on_finished;  // optional; see FinishedHandler
 };
 
 struct ConsumerStats {

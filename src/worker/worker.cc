@@ -83,6 +83,10 @@ Status Worker::Start() {
   options.remove_on_complete =
       queue::KeepJobs{-1, int64_t{config_.completed_job_ttl_days} * 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, int64_t{config_.failed_job_ttl_days} * 86400, 1000};
+  options.on_finished = [this](const queue::Job& job, queue::FinalState state,
+                               const queue::JobOutcome& outcome) {
+    SendWebhook(job, state, outcome);
+  };
   consumer_ = std::make_unique<queue::Consumer>(
       RedisOptionsOf(config_), queue::QueueName{config_.queue_prefix, config_.queue_name}, options,
       [this](const queue::Job& job, queue::JobContext& context) { return Handle(job, context); },
@@ -162,11 +166,12 @@ queue::JobOutcome Worker::Handle(const queue::Job& job, queue::JobContext& conte
             {"outcome", EndingName(report.ending)},
             {"seconds", seconds},
             {"error", report.outcome.ok() ? std::string() : report.outcome.error().ToString()}});
-  SendWebhook(job, report);
+  // The webhook waits for the queue to accept the finish (on_finished, see Start).
   return report.outcome;
 }
 
-void Worker::SendWebhook(const queue::Job& job, const JobReport& report) {
+void Worker::SendWebhook(const queue::Job& job, queue::FinalState state,
+                         const queue::JobOutcome& outcome) {
   if (deps_.webhooks == nullptr || !job.data.is_object()) return;
   auto url = job.data.find("webhookUrl");
   if (url == job.data.end() || !url->is_string() || url->get<std::string>().empty()) return;
@@ -174,25 +179,22 @@ void Worker::SendWebhook(const queue::Job& job, const JobReport& report) {
   event.url = url->get<std::string>();
   event.job_id = job.id;
   event.data = {{"jobId", job.id}};
-  switch (report.ending) {
-    case Ending::kCompleted:
+  switch (state) {
+    case queue::FinalState::kCompleted:
       event.type = "video.completed";
       event.data["status"] = "completed";
-      event.data["result"] = report.outcome.returnvalue();
+      event.data["result"] = outcome.returnvalue();
       break;
-    case Ending::kFailedFinal:
+    case queue::FinalState::kFailed:
       event.type = "video.failed";
       event.data["status"] = "failed";
-      event.data["error"] = {{"code", ErrorCodeName(report.outcome.error().code())},
-                             {"message", report.outcome.error().message()}};
+      event.data["error"] = {{"code", ErrorCodeName(outcome.error().code())},
+                             {"message", outcome.error().message()}};
       break;
-    case Ending::kCancelled:
+    case queue::FinalState::kCancelled:
       event.type = "video.cancelled";
       event.data["status"] = "cancelled";
       break;
-    case Ending::kFailedRetry:
-    case Ending::kHandedBack:
-      return;  // not final: the job runs again
   }
   auto metadata = job.data.find("metadata");
   if (metadata != job.data.end() && !metadata->is_null()) event.data["metadata"] = *metadata;

@@ -1,7 +1,10 @@
 // Worker: the render side of the service (`vidgen worker`, and half of `vidgen serve`). A
 // queue::Consumer on QUEUE_NAME with WORKER_CONCURRENCY job threads, the global rate limit,
 // JOB_LOCK_MS and STALLED_INTERVAL_MS runs RunRenderJob for each job; the worker that finalises
-// a job (completed, failed for the last time, cancelled while active) enqueues its webhook;
+// a job (completed, failed for the last time, cancelled while active) enqueues its webhook, only
+// once the queue accepted that final move (queue::FinishedHandler): a finish refused for a lost
+// lock sends nothing, and jobs the queue ends without a render (a job stalled more than allowed,
+// failed by BullMQ's deferred failure; a malformed job; a cancel seen at fetch) still get theirs;
 // a sweep thread deletes stored objects older than the history's TTL.
 //
 // Lifecycle: construct → Start() → Shutdown(grace) (or the destructor, which shuts down with no
@@ -72,7 +75,9 @@ class Worker {
 
  private:
   queue::JobOutcome Handle(const queue::Job& job, queue::JobContext& context);
-  void SendWebhook(const queue::Job& job, const JobReport& report);
+  // The webhook of a final state the queue accepted (called by the consumer, on a job thread).
+  void SendWebhook(const queue::Job& job, queue::FinalState state,
+                   const queue::JobOutcome& outcome);
   void SweepLoop();
 
   config::Config config_;

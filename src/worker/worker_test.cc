@@ -21,6 +21,7 @@
 #include "obs/metrics.h"
 #include "queue/events.h"
 #include "queue/producer.h"
+#include "queue/queue_keys.h"
 #include "storage/local_store.h"
 #include "support/redis_server.h"
 #include "support/test_templates.h"
@@ -418,6 +419,71 @@ TEST_F(WorkerTest, FinalOutcomesQueueWebhooksWithTheSameData) {
   EXPECT_NE(all.find("video.failed"), std::string::npos) << all;
   EXPECT_NE(all.find("A-17"), std::string::npos) << all;
   EXPECT_NE(all.find("videos/" + ok + ".mp4"), std::string::npos) << all;
+}
+
+// The webhook deliveries queued so far (waiting: no delivery worker runs in these tests).
+std::vector<queue::Job> Deliveries(const queue::RedisOptions& redis, const queue::QueueName& q) {
+  queue::Producer deliveries(redis, notify::WebhookQueueName(q));
+  auto waiting = deliveries.ListJobs(queue::JobState::kWaiting, 0, 100);
+  EXPECT_TRUE(waiting.ok());
+  return waiting.ok() ? *waiting : std::vector<queue::Job>{};
+}
+
+TEST_F(WorkerTest, FinishRefusedForALostLockQueuesNoWebhook) {
+  config_.job_timeout_ms = 800;  // the attempt ends (timeout, final) while the lock is gone
+  config_.job_lock_ms = 60000;   // renewed every 15 s: the render never hears of the loss
+  notify::WebhookQueue webhooks(redis(), queue_name());
+  auto worker = MakeWorker(&webhooks);
+  ASSERT_TRUE(worker->Start().ok());
+  const std::string id =
+      Add({{"template", Template(1280, 720, 300)}, {"webhookUrl", "http://127.0.0.1:9/hook"}}, 1);
+  ASSERT_TRUE(WaitState(id, queue::JobState::kActive, 10000));
+  // Another worker took the job over (our lock expired and it was fetched again).
+  vg::testing::RedisClient client(server_->host(), server_->port());
+  client.Command({"SET", queue::QueueKeys(queue_name()).Job(id) + ":lock", "thief", "PX", "60000"});
+  ASSERT_TRUE(WaitFor([&] { return worker->stats().lost_locks == 1; }, 10000));
+  EXPECT_EQ(worker->stats().failed, 0);
+  EXPECT_NE(
+      metrics_.RenderPrometheus().find("vidgen_job_duration_seconds_count{outcome=\"failed\"} 1"),
+      std::string::npos)
+      << "the render ended as a final failure (timeout), unaware of the lost lock";
+  EXPECT_EQ(Get(id).state, queue::JobState::kActive) << "the thief still holds it";
+  EXPECT_TRUE(Deliveries(redis(), queue_name()).empty())
+      << "the queue refused our finish: the job's outcome is not ours to announce";
+}
+
+TEST_F(WorkerTest, JobStalledTooOftenGetsExactlyOneFailedWebhook) {
+  notify::WebhookQueue webhooks(redis(), queue_name());
+  const std::string id = Add({{"template", Template(160, 90, 1)},
+                              {"webhookUrl", "http://127.0.0.1:9/hook"},
+                              {"metadata", {{"orderId", "S-1"}}}},
+                             3);
+  // A worker took it and died, for the second time: active, a lock that expires, stalled once.
+  const queue::QueueKeys keys(queue_name());
+  vg::testing::RedisClient client(server_->host(), server_->port());
+  client.Command({"RPOPLPUSH", keys.Key("wait"), keys.Key("active")});
+  client.Command({"SET", keys.Job(id) + ":lock", "dead-token", "PX", "300"});
+  client.Command({"HSET", keys.Job(id), "stc", "1"});
+  // Two live workers: each runs stalled checks and may fetch the job; one webhook in all.
+  auto a = MakeWorker(&webhooks);
+  auto b = MakeWorker(&webhooks);
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(b->Start().ok());
+  ASSERT_TRUE(WaitState(id, queue::JobState::kFailed, 15000));
+  queue::Job job = Get(id);
+  EXPECT_EQ(job.failed_reason, "job stalled more than allowable limit");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // room for a second one
+  a->Shutdown(std::chrono::milliseconds(0));
+  b->Shutdown(std::chrono::milliseconds(0));
+  EXPECT_EQ(a->stats().completed + b->stats().completed, 0) << "never rendered";
+  auto deliveries = Deliveries(redis(), queue_name());
+  ASSERT_EQ(deliveries.size(), 1u);
+  const json& d = deliveries[0].data;
+  EXPECT_EQ(d.value("jobId", ""), id) << d.dump();
+  const std::string all = d.dump();
+  EXPECT_NE(all.find("video.failed"), std::string::npos) << all;
+  EXPECT_NE(all.find("job stalled more than allowable limit"), std::string::npos) << all;
+  EXPECT_NE(all.find("S-1"), std::string::npos) << all;
 }
 
 TEST_F(WorkerTest, AssetHttp5xxIsRetriedAnd404IsNot) {
