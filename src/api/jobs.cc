@@ -149,18 +149,20 @@ nlohmann::json JobsService::StatusJson(const queue::Job& job) const {
   return doc;
 }
 
-Result<JobsService::Accepted> JobsService::Generate(std::string_view owner, std::string_view body,
-                                                    std::string_view idempotency_key) {
+void JobsService::GenerateAsync(std::string owner, std::string_view body,
+                                std::string_view idempotency_key,
+                                std::function<void(Result<Accepted>)> done) {
   if (idempotency_key.size() > kMaxIdempotencyKeyBytes ||
       std::any_of(idempotency_key.begin(), idempotency_key.end(),
                   [](char c) { return c < 0x20 || c > 0x7e; })) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "Idempotency-Key must be at most 200 printable ASCII characters.");
+    return done(Status(ErrorCode::kInvalidArgument,
+                       "Idempotency-Key must be at most 200 printable ASCII characters."));
   }
   const int64_t now = deps_.clock->NowUnixMs();
-  VG_ASSIGN_OR_RETURN(Submission submission, ParseSubmission(body, config_, now, deps_.resolver));
-  nlohmann::json data = std::move(submission.job_data);
-  data["owner"] = std::string(owner);
+  Result<Submission> submission = ParseSubmission(body, config_, now, deps_.resolver);
+  if (!submission.ok()) return done(submission.error());
+  nlohmann::json data = std::move(submission->job_data);
+  data["owner"] = owner;
   std::string request_hash = Sha256Hex(body);
   data["requestHash"] = request_hash;
 
@@ -171,42 +173,60 @@ Result<JobsService::Accepted> JobsService::Generate(std::string_view owner, std:
   options.remove_on_complete =
       queue::KeepJobs{-1, int64_t{config_.completed_job_ttl_days} * 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, int64_t{config_.failed_job_ttl_days} * 86400, 1000};
-  options.priority = submission.priority;
-  options.delay_ms = submission.delay_ms;
+  options.priority = submission->priority;
+  options.delay_ms = submission->delay_ms;
   options.timestamp_ms = now;
   if (!idempotency_key.empty()) options.job_id = IdempotentJobId(owner, idempotency_key);
 
-  VG_ASSIGN_OR_RETURN(queue::AddResult added,
-                      deps_.producers->Acquire()->Add("render", data, options));
-  int64_t created_ms = now;
-  if (added.duplicated) {
-    VG_ASSIGN_OR_RETURN(queue::Job existing,
-                        deps_.producers->Acquire()->GetJobSummary(added.id, kSummaryDataKeys));
-    std::string stored_hash =
-        existing.data.is_object() ? existing.data.value("requestHash", "") : "";
-    if (stored_hash != request_hash) {
-      return Status(ErrorCode::kIdempotencyConflict,
-                    "This Idempotency-Key was used with a different request body.");
-    }
-    created_ms = existing.timestamp_ms;
-  } else {
-    int64_t keep_ms =
-        int64_t{std::max(config_.completed_job_ttl_days, config_.failed_job_ttl_days)} * 86400 *
-        1000;
-    Status indexed = deps_.owner_indexes->Acquire()->Add(owner, added.id, now, keep_ms);
-    if (!indexed.ok()) {
-      // The job is queued; only the list misses it. Log and answer 202 all the same.
-      obs::Log(obs::Level::kWarn, "api.owner_index_failed",
-               {{"job", added.id}, {"error", indexed.ToString()}});
-    }
-  }
-  Accepted accepted;
-  accepted.location = "/api/video/status/" + added.id;
-  accepted.body = {{"jobId", added.id},
-                   {"status", "queued"},
-                   {"statusUrl", accepted.location},
-                   {"createdAt", FormatIsoUtc(created_ms)}};
-  return accepted;
+  auto accept = [](const std::string& id, int64_t created_ms) {
+    Accepted accepted;
+    accepted.location = "/api/video/status/" + id;
+    accepted.body = {{"jobId", id},
+                     {"status", "queued"},
+                     {"statusUrl", accepted.location},
+                     {"createdAt", FormatIsoUtc(created_ms)}};
+    return accepted;
+  };
+  deps_.async_producer->AddAsync(
+      "render", data, options,
+      [this, owner = std::move(owner), request_hash = std::move(request_hash), now, accept,
+       done = std::move(done)](Result<queue::AddResult> added) mutable {
+        if (!added.ok()) return done(added.error());
+        if (added->duplicated) {
+          // A replayed Idempotency-Key: the same body gets the first answer again.
+          deps_.async_producer->GetJobSummaryAsync(
+              added->id, kSummaryDataKeys,
+              [request_hash = std::move(request_hash), accept,
+               done = std::move(done)](Result<queue::Job> existing) {
+                if (!existing.ok()) return done(existing.error());
+                std::string stored_hash =
+                    existing->data.is_object() ? existing->data.value("requestHash", "") : "";
+                if (stored_hash != request_hash) {
+                  return done(Status(ErrorCode::kIdempotencyConflict,
+                                     "This Idempotency-Key was used with a different request "
+                                     "body."));
+                }
+                done(accept(existing->id, existing->timestamp_ms));
+              });
+          return;
+        }
+        int64_t keep_ms =
+            int64_t{std::max(config_.completed_job_ttl_days, config_.failed_job_ttl_days)} *
+            86400 * 1000;
+        std::vector<std::vector<std::string>> index =
+            queue::OwnerIndex::AddCommands(deps_.async_producer->keys(), owner, added->id, now,
+                                           keep_ms);
+        deps_.async_producer->CommandsAsync(
+            std::move(index),
+            [id = added->id, now, accept, done = std::move(done)](Status indexed) {
+              if (!indexed.ok()) {
+                // The job is queued; only the list misses it. Log and answer 202 all the same.
+                obs::Log(obs::Level::kWarn, "api.owner_index_failed",
+                         {{"job", id}, {"error", indexed.ToString()}});
+              }
+              done(accept(id, now));
+            });
+      });
 }
 
 Result<nlohmann::json> JobsService::Validate(std::string_view body) {
@@ -227,9 +247,16 @@ Result<nlohmann::json> JobsService::Validate(std::string_view body) {
   return out;
 }
 
-Result<nlohmann::json> JobsService::GetStatus(std::string_view owner, std::string_view job_id) {
-  VG_ASSIGN_OR_RETURN(queue::Job job, VisibleJob(owner, job_id));
-  return StatusJson(job);
+void JobsService::GetStatusAsync(std::string owner, std::string job_id,
+                                 std::function<void(Result<nlohmann::json>)> done) {
+  if (job_id.empty() || job_id.size() > 256) return done(NotFound());
+  deps_.async_producer->GetJobSummaryAsync(
+      std::move(job_id), kSummaryDataKeys,
+      [this, owner = std::move(owner), done = std::move(done)](Result<queue::Job> job) {
+        if (!job.ok()) return done(job.error());
+        if (!Visible(job->data, owner)) return done(NotFound());
+        done(StatusJson(*job));
+      });
 }
 
 Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_view job_id) {

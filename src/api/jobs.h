@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ class WebhookQueue;
 namespace vg::api {
 
 struct JobsDependencies {
+  // Required: runs the hot routes' calls (GenerateAsync, GetStatusAsync) on its async
+  // pipeline; the service's owner destroys it before the service.
+  queue::Producer* async_producer = nullptr;
   ConnectionPool<queue::Producer>* producers = nullptr;        // required
   ConnectionPool<queue::OwnerIndex>* owner_indexes = nullptr;  // required
   storage::BlobStore* blob_store = nullptr;  // optional: result URLs are signed when set
@@ -60,10 +64,15 @@ class JobsService {
   };
   // `idempotency_key` "" = none. kInvalidArgument for a bad key; kIdempotencyConflict for a
   // replayed key with another body; the submission's errors; kQueueUnavailable.
-  Result<Accepted> Generate(std::string_view owner, std::string_view body,
-                            std::string_view idempotency_key);
+  // The request is parsed and validated on the calling thread (a refusal calls `done` before
+  // this returns); the queue's round trips never block it: `done` runs later on the async
+  // producer's thread (keep it short).
+  void GenerateAsync(std::string owner, std::string_view body, std::string_view idempotency_key,
+                     std::function<void(Result<Accepted>)> done);
   Result<nlohmann::json> Validate(std::string_view body);
-  Result<nlohmann::json> GetStatus(std::string_view owner, std::string_view job_id);
+  // The status document, or not_found; `done` as for GenerateAsync.
+  void GetStatusAsync(std::string owner, std::string job_id,
+                      std::function<void(Result<nlohmann::json>)> done);
   Result<nlohmann::json> Cancel(std::string_view owner, std::string_view job_id);
   Result<Accepted> Retry(std::string_view owner, std::string_view job_id);
   // `status` "" = all; `limit` 1..100; `cursor` "" = newest first.

@@ -252,7 +252,10 @@ class Server::Impl {
     producer_pool_ = std::make_unique<ConnectionPool<queue::Producer>>(std::move(producers));
     owner_index_pool_ =
         std::make_unique<ConnectionPool<queue::OwnerIndex>>(std::move(owner_indexes));
+    // The hot routes' own producer: its async pipeline never blocks an I/O thread.
+    async_producer_ = std::make_unique<queue::Producer>(redis, queue, deps_.clock);
     JobsDependencies jobs_deps;
+    jobs_deps.async_producer = async_producer_.get();
     jobs_deps.producers = producer_pool_.get();
     jobs_deps.owner_indexes = owner_index_pool_.get();
     jobs_deps.blob_store = deps_.blob_store;
@@ -356,6 +359,9 @@ class Server::Impl {
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    // Runs or fails the Redis calls still in flight; their answers are posted to the stopped
+    // I/O context and dropped with it.
+    async_producer_.reset();
   }
 
   int port() const { return port_.load(); }
@@ -405,8 +411,9 @@ class Server::Impl {
     std::string owner;
     Answer answer;
     bool answered = false;  // a streaming or upgrade answer was written already
+    bool deferred = false;  // the answer comes later, from Complete()
     try {
-      answered = Dispatch(req, &route, &owner, &answer);
+      answered = Dispatch(req, started, &route, &owner, &answer, &deferred);
     } catch (const std::exception& e) {
       obs::Log(obs::Level::kError, "api.handler_exception",
                {{"route", route}, {"error", e.what()}});
@@ -414,6 +421,23 @@ class Server::Impl {
     } catch (...) {
       answer = ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
     }
+    if (!deferred) Finish(req, route, owner, started, answer, answered);
+    return restinio::request_accepted();
+  }
+
+  // The answer of a deferred request (a hot route waiting for Redis), from any thread: the
+  // rest is done on an I/O thread, so the Redis pipeline's thread only hands it over.
+  void Complete(Request req, std::string route, std::string owner,
+                std::chrono::steady_clock::time_point started, Answer answer) {
+    asio::post(io_, [this, req = std::move(req), route = std::move(route),
+                     owner = std::move(owner), started, answer = std::move(answer)]() mutable {
+      Finish(req, route, owner, started, answer, /*answered=*/false);
+    });
+  }
+
+  // Logs and counts the request, then writes `answer` unless `answered`.
+  void Finish(const Request& req, const std::string& route, const std::string& owner,
+              std::chrono::steady_clock::time_point started, Answer& answer, bool answered) {
     // Counted before the answer goes out, so a client that reads /metrics right after its
     // answer always sees its own request.
     double seconds =
@@ -443,7 +467,6 @@ class Server::Impl {
         obs::Log(obs::Level::kWarn, "api.write_failed", {{"route", route}, {"error", e.what()}});
       }
     }
-    return restinio::request_accepted();
   }
 
   void AddCors(const Request& req, Answer* a) {
@@ -474,8 +497,10 @@ class Server::Impl {
     resp.done();
   }
 
-  // Routes the request; fills `answer`, or writes the answer itself and returns true.
-  bool Dispatch(const Request& req, std::string* route, std::string* owner, Answer* answer) {
+  // Routes the request; fills `answer`, or writes the answer itself and returns true, or (the
+  // hot routes) sets `deferred` and answers later through Complete().
+  bool Dispatch(const Request& req, std::chrono::steady_clock::time_point started,
+                std::string* route, std::string* owner, Answer* answer, bool* deferred) {
     const auto method = req->header().method();
     std::string path(req->header().path());
     if (req->header().has_field(kBodyTooLargeHeader)) {
@@ -616,19 +641,39 @@ class Server::Impl {
       return false;
     }
     if (*route == "/api/video/generate") {
-      auto accepted = jobs_->Generate(*owner, req->body(), Field(req, "Idempotency-Key"));
-      if (!accepted.ok()) return Fail(accepted.error(), answer);
-      answer->status = 202;
-      answer->body = std::move(accepted->body);
-      answer->headers.emplace_back("Location", accepted->location);
+      *deferred = true;
+      jobs_->GenerateAsync(
+          *owner, req->body(), Field(req, "Idempotency-Key"),
+          [this, req, route = *route, owner = *owner,
+           started](Result<JobsService::Accepted> accepted) mutable {
+            Answer a;
+            if (!accepted.ok()) {
+              Fail(accepted.error(), &a);
+            } else {
+              a.status = 202;
+              a.body = std::move(accepted->body);
+              a.headers.emplace_back("Location", accepted->location);
+            }
+            Complete(std::move(req), std::move(route), std::move(owner), started, std::move(a));
+          });
     } else if (*route == "/api/video/validate") {
       auto result = jobs_->Validate(req->body());
       if (!result.ok()) return Fail(result.error(), answer);
       answer->body = std::move(*result);
     } else if (*route == "/api/video/status/:jobId") {
-      auto result = jobs_->GetStatus(*owner, decoded_id);
-      if (!result.ok()) return Fail(result.error(), answer);
-      answer->body = std::move(*result);
+      *deferred = true;
+      jobs_->GetStatusAsync(
+          *owner, decoded_id,
+          [this, req, route = *route, owner = *owner,
+           started](Result<nlohmann::json> result) mutable {
+            Answer a;
+            if (!result.ok()) {
+              Fail(result.error(), &a);
+            } else {
+              a.body = std::move(*result);
+            }
+            Complete(std::move(req), std::move(route), std::move(owner), started, std::move(a));
+          });
     } else if (*route == "/api/video/cancel/:jobId") {
       auto result = jobs_->Cancel(*owner, decoded_id);
       if (!result.ok()) return Fail(result.error(), answer);
@@ -840,6 +885,7 @@ class Server::Impl {
   std::unique_ptr<ConnectionPool<queue::Producer>> producer_pool_;
   std::unique_ptr<ConnectionPool<queue::OwnerIndex>> owner_index_pool_;
   std::unique_ptr<JobsService> jobs_;
+  std::unique_ptr<queue::Producer> async_producer_;  // after jobs_: its callbacks use jobs_
   std::unique_ptr<WsHub> hub_;
   storage::LocalStore* local_store_ = nullptr;
 

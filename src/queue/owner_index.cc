@@ -15,19 +15,35 @@ OwnerIndex::OwnerIndex(RedisOptions redis, QueueName queue)
 
 OwnerIndex::~OwnerIndex() = default;
 
-std::string OwnerIndex::Key(std::string_view owner) const {
-  return keys_.Key("owner:") + std::string(owner);
+namespace {
+
+std::string KeyOf(const QueueKeys& keys, std::string_view owner) {
+  return keys.Key("owner:") + std::string(owner);
 }
 
-Status OwnerIndex::Add(std::string_view owner, std::string_view job_id, int64_t timestamp_ms,
-                       int64_t keep_ms) {
+}  // namespace
+
+std::string OwnerIndex::Key(std::string_view owner) const { return KeyOf(keys_, owner); }
+
+std::vector<std::vector<std::string>> OwnerIndex::AddCommands(const QueueKeys& keys,
+                                                              std::string_view owner,
+                                                              std::string_view job_id,
+                                                              int64_t timestamp_ms,
+                                                              int64_t keep_ms) {
   std::vector<std::vector<std::string>> commands;
-  std::string key = Key(owner);
+  std::string key = KeyOf(keys, owner);
   commands.push_back({"ZADD", key, std::to_string(timestamp_ms), std::string(job_id)});
   if (keep_ms > 0) {
     commands.push_back(
         {"ZREMRANGEBYSCORE", key, "-inf", fmt::format("({}", timestamp_ms - keep_ms)});
   }
+  return commands;
+}
+
+Status OwnerIndex::Add(std::string_view owner, std::string_view job_id, int64_t timestamp_ms,
+                       int64_t keep_ms) {
+  std::vector<std::vector<std::string>> commands =
+      AddCommands(keys_, owner, job_id, timestamp_ms, keep_ms);
   std::lock_guard lock(mutex_);
   VG_ASSIGN_OR_RETURN(std::vector<Reply> replies, connection_->Pipeline(commands));
   for (const Reply& r : replies) {

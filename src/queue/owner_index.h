@@ -47,6 +47,13 @@ class OwnerIndex {
   // `timestamp_ms - keep_ms` (keep_ms <= 0: keep all).
   Status Add(std::string_view owner, std::string_view job_id, int64_t timestamp_ms,
              int64_t keep_ms = 0);
+  // The commands Add sends for the queue of `keys`, for callers that pipeline them themselves
+  // (Producer::CommandsAsync with the producer's keys()).
+  static std::vector<std::vector<std::string>> AddCommands(const QueueKeys& keys,
+                                                           std::string_view owner,
+                                                           std::string_view job_id,
+                                                           int64_t timestamp_ms,
+                                                           int64_t keep_ms = 0);
   // Removes one entry (a job found gone).
   Status Remove(std::string_view owner, std::string_view job_id);
   // Up to `count` entries newest first, strictly after `after` in that order (nullopt: from

@@ -19,6 +19,54 @@ using internal::Script;
 constexpr size_t kJobsPerAddCall = 100;   // jobs per add_jobs script call
 constexpr size_t kCallsPerPipeline = 20;  // script calls per round trip
 
+// A get_job reply ([state, hash pairs]) as a Job; `data_keys` null = the whole of `data`.
+Result<Job> JobFromReply(std::string_view id, const Reply& reply,
+                         const std::span<const std::string_view>* data_keys) {
+  if (reply.elements.size() != 2 || reply.elements[0].text == "missing") {
+    return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
+  }
+  std::vector<std::pair<std::string, std::string>> fields = HashPairs(reply.elements[1]);
+  std::string data_text;
+  bool summarise = false;
+  if (data_keys) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [](const auto& f) { return f.first == "data"; });
+    // Only an object is reduced; anything else goes through JobFromHash unchanged.
+    size_t first = it == fields.end() ? std::string::npos
+                                      : it->second.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && it->second[first] == '{') {
+      data_text = std::move(it->second);
+      fields.erase(it);
+      summarise = true;
+    }
+  }
+  Job job = JobFromHash(std::string(id), fields);
+  job.state = ParseJobState(reply.elements[0].text);
+  if (summarise) {
+    const auto& keep = *data_keys;
+    nlohmann::json::parser_callback_t filter = [&keep](int depth, nlohmann::json::parse_event_t event,
+                                                       nlohmann::json& parsed) {
+      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+      const std::string& key = parsed.get_ref<const std::string&>();
+      return std::find(keep.begin(), keep.end(), key) != keep.end();
+    };
+    job.data = nlohmann::json::parse(data_text, filter, /*allow_exceptions=*/false);
+    if (job.data.is_discarded()) {
+      job.data = nullptr;
+      if (!job.malformed.empty()) job.malformed += "; ";
+      job.malformed += "data is not valid JSON";
+    }
+  }
+  return job;
+}
+
+// The [id, duplicated] pairs of add_jobs replies.
+void AppendAddResults(const Reply& reply, std::vector<AddResult>* results) {
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    results->push_back({reply.elements[i].text, reply.elements[i + 1].AsInteger() == 1});
+  }
+}
+
 }  // namespace
 
 Status ValidateCustomJobId(std::string_view id) {
@@ -40,9 +88,22 @@ Status ValidateCustomJobId(std::string_view id) {
 Producer::Producer(RedisOptions redis, QueueName queue, const Clock* clock)
     : keys_(queue),
       clock_(clock ? clock : &system_clock_),
-      connection_(std::make_unique<internal::RedisConnection>(std::move(redis), "")) {}
+      connection_(std::make_unique<internal::RedisConnection>(redis, "")),
+      redis_(std::move(redis)) {}
 
 Producer::~Producer() = default;
+
+std::vector<std::string> Producer::AddKeys() const {
+  return {keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
+          keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
+          keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
+}
+
+std::vector<std::string> Producer::GetJobKeys(std::string_view id) const {
+  return {keys_.Job(id),          keys_.Key("completed"),   keys_.Key("failed"),
+          keys_.Key("delayed"),   keys_.Key("prioritized"), keys_.Key("active"),
+          keys_.Key("wait"),      keys_.Key("waiting-children"), keys_.Key("paused")};
+}
 
 Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name,
                            const nlohmann::json& data, const JobOptions& o, int64_t now) const {
@@ -64,10 +125,7 @@ Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name
 
 Result<std::vector<AddResult>> Producer::RunAdds(std::vector<std::vector<std::string>> calls,
                                                  size_t job_count) {
-  const std::vector<std::string> keys = {
-      keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
-      keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
-      keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
+  const std::vector<std::string> keys = AddKeys();
   std::vector<AddResult> results;
   results.reserve(job_count);
   std::lock_guard lock(mutex_);
@@ -77,11 +135,7 @@ Result<std::vector<AddResult>> Producer::RunAdds(std::vector<std::vector<std::st
         std::make_move_iterator(calls.begin() + std::min(calls.size(), first + kCallsPerPipeline)));
     VG_ASSIGN_OR_RETURN(std::vector<Reply> replies,
                         connection_->EvalPipeline(Script("add_jobs"), keys, batch));
-    for (const Reply& reply : replies) {
-      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-        results.push_back({reply.elements[i].text, reply.elements[i + 1].AsInteger() == 1});
-      }
-    }
+    for (const Reply& reply : replies) AppendAddResults(reply, &results);
   }
   return results;
 }
@@ -125,50 +179,67 @@ Result<Job> Producer::ReadJob(std::string_view id,
   Reply reply;
   {
     std::lock_guard lock(mutex_);
-    VG_ASSIGN_OR_RETURN(
-        reply,
-        connection_->Eval(Script("get_job"),
-                          {keys_.Job(id), keys_.Key("completed"), keys_.Key("failed"),
-                           keys_.Key("delayed"), keys_.Key("prioritized"), keys_.Key("active"),
-                           keys_.Key("wait"), keys_.Key("waiting-children"), keys_.Key("paused")},
-                          {std::string(id)}));
+    VG_ASSIGN_OR_RETURN(reply, connection_->Eval(Script("get_job"), GetJobKeys(id),
+                                                 {std::string(id)}));
   }
-  if (reply.elements.size() != 2 || reply.elements[0].text == "missing") {
-    return Error(ErrorCode::kNotFound, fmt::format("Job {} does not exist.", id));
-  }
-  std::vector<std::pair<std::string, std::string>> fields = HashPairs(reply.elements[1]);
-  std::string data_text;
-  bool summarise = false;
-  if (data_keys) {
-    auto it = std::find_if(fields.begin(), fields.end(),
-                           [](const auto& f) { return f.first == "data"; });
-    // Only an object is reduced; anything else goes through JobFromHash unchanged.
-    size_t first = it == fields.end() ? std::string::npos
-                                      : it->second.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && it->second[first] == '{') {
-      data_text = std::move(it->second);
-      fields.erase(it);
-      summarise = true;
-    }
-  }
-  Job job = JobFromHash(std::string(id), fields);
-  job.state = ParseJobState(reply.elements[0].text);
-  if (summarise) {
-    const auto& keep = *data_keys;
-    nlohmann::json::parser_callback_t filter = [&keep](int depth, nlohmann::json::parse_event_t event,
-                                                       nlohmann::json& parsed) {
-      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
-      const std::string& key = parsed.get_ref<const std::string&>();
-      return std::find(keep.begin(), keep.end(), key) != keep.end();
+  return JobFromReply(id, reply, data_keys);
+}
+
+internal::AsyncPipeline& Producer::Async() {
+  std::lock_guard lock(async_mutex_);
+  if (!async_) async_ = std::make_unique<internal::AsyncPipeline>(redis_, "");
+  return *async_;
+}
+
+void Producer::GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,
+                                  std::function<void(Result<Job>)> done) {
+  std::vector<std::string> keys = GetJobKeys(id);
+  std::vector<std::string> args = {id};
+  Async().Submit(&Script("get_job"), std::move(keys), std::move(args),
+                 [id = std::move(id), data_keys, done = std::move(done)](Result<Reply> reply) {
+                   if (!reply.ok()) return done(reply.error());
+                   done(JobFromReply(id, *reply, &data_keys));
+                 });
+}
+
+void Producer::AddAsync(std::string_view name, const nlohmann::json& data,
+                        const JobOptions& options, std::function<void(Result<AddResult>)> done) {
+  std::vector<std::string> args;
+  args.reserve(9);
+  args.push_back(keys_.Base());
+  Status valid = AppendAdd(args, name, data, options, clock_->NowUnixMs());
+  if (!valid.ok()) return done(valid);
+  Async().Submit(&Script("add_jobs"), AddKeys(), std::move(args),
+                 [done = std::move(done)](Result<Reply> reply) {
+                   if (!reply.ok()) return done(reply.error());
+                   std::vector<AddResult> results;
+                   AppendAddResults(*reply, &results);
+                   if (results.size() != 1) {
+                     return done(Error(ErrorCode::kInternal, "add_jobs returned no job id."));
+                   }
+                   done(std::move(results[0]));
+                 });
+}
+
+void Producer::CommandsAsync(std::vector<std::vector<std::string>> commands,
+                             std::function<void(Status)> done) {
+  if (commands.empty()) return done(Status::Ok());
+  // Calls run in submission order, so the last command's callback comes last.
+  auto first_error = std::make_shared<Status>(Status::Ok());
+  internal::AsyncPipeline& pipeline = Async();
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const bool last = i + 1 == commands.size();
+    internal::AsyncPipeline::Done step = [first_error](Result<Reply> reply) {
+      if (first_error->ok() && !reply.ok()) *first_error = reply.error();
     };
-    job.data = nlohmann::json::parse(data_text, filter, /*allow_exceptions=*/false);
-    if (job.data.is_discarded()) {
-      job.data = nullptr;
-      if (!job.malformed.empty()) job.malformed += "; ";
-      job.malformed += "data is not valid JSON";
+    if (last) {
+      step = [first_error, done](Result<Reply> reply) {
+        if (first_error->ok() && !reply.ok()) *first_error = reply.error();
+        done(*first_error);
+      };
     }
+    pipeline.Submit(nullptr, {}, std::move(commands[i]), std::move(step));
   }
-  return job;
 }
 
 Result<JobCounts> Producer::GetCounts() {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,8 @@ namespace vg::queue {
 
 namespace internal {
 class RedisConnection;
+class AsyncPipeline;
+struct Reply;
 }
 
 struct AddResult {
@@ -107,6 +110,21 @@ class Producer {
   // Appends a log line to a job (Bull Board shows it); not_found if no such job.
   Status AddLog(std::string_view id, std::string_view line);
 
+  // Asynchronous forms, for servers that must not hold a thread while Redis answers (the API's
+  // hot routes). Each call is queued and returns at once; the producer's own async connection
+  // and thread (started by the first such call) send every pending async call in one pipeline
+  // and run each `done` with the result the synchronous form would give. `done` runs on that
+  // thread: keep it short, hand heavy work elsewhere; it may make further async calls.
+  // `data_keys` must outlive the call. Destroying the producer runs or fails (queue_unavailable)
+  // every queued call before it returns, so whatever `done` uses must outlive the producer.
+  void GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,
+                          std::function<void(Result<Job>)> done);
+  void AddAsync(std::string_view name, const nlohmann::json& data, const JobOptions& options,
+                std::function<void(Result<AddResult>)> done);
+  // Plain commands (e.g. OwnerIndex::AddCommands), sent in order; `done` gets the first error.
+  void CommandsAsync(std::vector<std::vector<std::string>> commands,
+                     std::function<void(Status)> done);
+
  private:
   Result<internal::RedisConnection*> Connection();
   // Validates one job's options and appends its 8 add_jobs arguments to `args`.
@@ -117,12 +135,18 @@ class Producer {
                                          size_t job_count);
   // GetJob and GetJobSummary: `data_keys` null = the whole of `data`.
   Result<Job> ReadJob(std::string_view id, const std::span<const std::string_view>* data_keys);
+  std::vector<std::string> GetJobKeys(std::string_view id) const;
+  std::vector<std::string> AddKeys() const;
+  internal::AsyncPipeline& Async();
 
   QueueKeys keys_;
   SystemClock system_clock_;
   const Clock* clock_;
   std::mutex mutex_;  // serialises use of connection_
   std::unique_ptr<internal::RedisConnection> connection_;
+  RedisOptions redis_;                              // for the async connection
+  std::mutex async_mutex_;                          // guards the creation of async_
+  std::unique_ptr<internal::AsyncPipeline> async_;  // made by the first async call
 };
 
 // Checks a custom job id against BullMQ's rules (not an integer, no ':', not "0").

@@ -314,7 +314,13 @@ std::vector<Result<Reply>> RedisConnection::EvalMany(const std::vector<EvalCall>
     for (size_t i = 0; i < calls.size(); ++i) results.emplace_back(connected);
     return results;
   }
-  for (const EvalCall& c : calls) AppendEval(*c.script, *c.keys, *c.args, /*by_sha=*/true);
+  for (const EvalCall& c : calls) {
+    if (c.script != nullptr) {
+      AppendEval(*c.script, *c.keys, *c.args, /*by_sha=*/true);
+    } else {
+      Append(*c.args);
+    }
+  }
   std::vector<Reply> replies;
   replies.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -327,7 +333,8 @@ std::vector<Result<Reply>> RedisConnection::EvalMany(const std::vector<EvalCall>
     replies.push_back(std::move(reply).value());
   }
   for (size_t i = 0; i < calls.size(); ++i) {
-    if (replies[i].type == Reply::Type::kError && replies[i].text.starts_with("NOSCRIPT")) {
+    if (calls[i].script != nullptr && replies[i].type == Reply::Type::kError &&
+        replies[i].text.starts_with("NOSCRIPT")) {
       AppendEval(*calls[i].script, *calls[i].keys, *calls[i].args, /*by_sha=*/false);
       Result<Reply> reply = ReadReply();
       if (!reply.ok()) {
@@ -338,7 +345,8 @@ std::vector<Result<Reply>> RedisConnection::EvalMany(const std::vector<EvalCall>
     }
     if (replies[i].type == Reply::Type::kError) {
       obs::Log(obs::Level::kError, "queue.script_error",
-               {{"script", calls[i].script->name}, {"error", replies[i].text}});
+               {{"script", calls[i].script ? calls[i].script->name : std::string_view("-")},
+                {"error", replies[i].text}});
       results.emplace_back(ErrorReplyStatus(replies[i]));
     } else {
       results.emplace_back(std::move(replies[i]));
@@ -376,6 +384,77 @@ Result<Reply> PipelinedConnection::Eval(const LuaScript& script,
     done_.notify_all();
   }
   return std::move(request.result);
+}
+
+AsyncPipeline::AsyncPipeline(RedisOptions options, std::string client_name)
+    : connection_(std::move(options), std::move(client_name)) {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "vg-redis-pipe");
+    Run();
+  });
+}
+
+AsyncPipeline::~AsyncPipeline() {
+  std::vector<Call> left;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  // Calls queued by the last batch's callbacks.
+  left.swap(pending_);
+  for (Call& call : left) {
+    Finish(call, Error(ErrorCode::kQueueUnavailable, "The Redis client is closing."));
+  }
+}
+
+void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> keys,
+                           std::vector<std::string> args, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      pending_.push_back({script, std::move(keys), std::move(args), std::move(done)});
+      if (pending_.size() == 1) wake_.notify_one();
+      return;
+    }
+  }
+  Call call{script, {}, {}, std::move(done)};
+  Finish(call, Error(ErrorCode::kQueueUnavailable, "The Redis client is closing."));
+}
+
+void AsyncPipeline::Finish(Call& call, Result<Reply> result) {
+  try {
+    call.done(std::move(result));
+  } catch (const std::exception& e) {
+    obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", e.what()}});
+  } catch (...) {
+    obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", "unknown exception"}});
+  }
+}
+
+void AsyncPipeline::Run() {
+  std::vector<Call> batch;
+  std::vector<EvalCall> calls;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, nothing left
+      if (pending_.size() <= kMaxBatch) {
+        batch.swap(pending_);
+      } else {
+        batch.assign(std::make_move_iterator(pending_.begin()),
+                     std::make_move_iterator(pending_.begin() + kMaxBatch));
+        pending_.erase(pending_.begin(), pending_.begin() + kMaxBatch);
+      }
+    }
+    calls.clear();
+    for (const Call& c : batch) calls.push_back({c.script, &c.keys, &c.args});
+    std::vector<Result<Reply>> results = connection_.EvalMany(calls);
+    for (size_t i = 0; i < batch.size(); ++i) Finish(batch[i], std::move(results[i]));
+    batch.clear();
+  }
 }
 
 void RedisConnection::Interrupt() {

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -39,7 +41,8 @@ struct Reply {
   int64_t AsInteger() const;
 };
 
-// One EVALSHA of a batch; the pointers are borrowed for the duration of the call.
+// One EVALSHA of a batch; the pointers are borrowed for the duration of the call. With a null
+// `script`, `args` is a plain command (e.g. ZADD key score member) and `keys` is unused.
 struct EvalCall {
   const LuaScript* script;
   const std::vector<std::string>* keys;
@@ -74,8 +77,9 @@ class RedisConnection {
                                           const std::vector<std::string>& keys,
                                           const std::vector<std::vector<std::string>>& args);
 
-  // Any mix of scripts in one pipeline, one result per call (NOSCRIPT retried with EVAL, error
-  // replies as statuses). An I/O failure fails every call of the batch.
+  // Any mix of scripts (and plain commands: EvalCall with a null script) in one pipeline, one
+  // result per call (NOSCRIPT retried with EVAL, error replies as statuses). An I/O failure
+  // fails every call of the batch.
   std::vector<Result<Reply>> EvalMany(const std::vector<EvalCall>& calls);
 
   // Breaks a blocking call in progress from another thread by shutting the socket down.
@@ -127,6 +131,52 @@ class PipelinedConnection {
   std::vector<Request*> pending_;  // guarded by mutex_
   bool busy_ = false;              // guarded by mutex_: a leader owns connection_
   RedisConnection connection_;
+};
+
+// AsyncPipeline: script calls (and plain commands) that never block their caller. Submit queues
+// the call and returns; the pipeline's own thread sends every call pending at that moment in
+// one write on its own connection, reads the replies and runs each call's `done` with its
+// result, in submission order. Calls that arrive while a batch is on the wire form the next
+// batch, so under load many callers cost Redis one read and one write per batch. While Redis
+// is down every call fails at once with queue_unavailable (the connection is retried with its
+// backoff on the next batch); nothing waits for it.
+//
+// `done` runs on the pipeline's thread: keep it short (hand heavy work to another thread); it
+// may Submit again (the call joins the next batch). Exceptions from `done` are logged and
+// dropped. The destructor lets the calls already queued run (or fail), fails any call
+// submitted after it began with queue_unavailable, and joins the thread.
+// Thread safety: Submit is thread-safe.
+class AsyncPipeline {
+ public:
+  using Done = std::function<void(Result<Reply>)>;
+
+  AsyncPipeline(RedisOptions options, std::string client_name);
+  ~AsyncPipeline();
+  AsyncPipeline(const AsyncPipeline&) = delete;
+  AsyncPipeline& operator=(const AsyncPipeline&) = delete;
+
+  // `script` null: `args` is a plain command. `script` must stay valid (embedded scripts do).
+  void Submit(const LuaScript* script, std::vector<std::string> keys,
+              std::vector<std::string> args, Done done);
+
+ private:
+  struct Call {
+    const LuaScript* script;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    Done done;
+  };
+  static constexpr size_t kMaxBatch = 512;  // calls per write, to bound one batch's memory
+
+  void Run();
+  static void Finish(Call& call, Result<Reply> result);
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Call> pending_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  RedisConnection connection_;  // used by thread_ only
+  std::thread thread_;
 };
 
 }  // namespace vg::queue::internal

@@ -2,11 +2,13 @@
 // fields, lists, sorted sets, markers, events), processing order, retries and backoff,
 // cancel, retry of failed jobs, retention, locks, stalled recovery, rate limit, events reader.
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 
 #include "queue/consumer.h"
 #include "queue/events.h"
+#include "queue/owner_index.h"
 #include "queue/producer.h"
 #include "queue_test_util.h"
 
@@ -669,6 +671,124 @@ TEST_F(QueueTest, ProducerReportsQueueUnavailableWhileRedisIsDown) {
   ASSERT_FALSE(added.ok());
   EXPECT_EQ(added.error().code(), ErrorCode::kQueueUnavailable);
   EXPECT_EQ(producer.GetCounts().error().code(), ErrorCode::kQueueUnavailable);
+}
+
+// Waits for `count` async callbacks.
+class Latch {
+ public:
+  explicit Latch(int count) : left_(count) {}
+  void CountDown() {
+    std::lock_guard lock(mutex_);
+    if (--left_ == 0) done_.notify_all();
+  }
+  bool Wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return done_.wait_for(lock, timeout, [this] { return left_ <= 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  int left_;
+};
+
+TEST_F(QueueTest, AsyncCallsFromManyThreadsArePipelinedAndAnswerLikeTheSyncForms) {
+  Producer producer(redis(), queue());
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::atomic<int> failures{0};
+  Latch added(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        producer.AddAsync("render", Json{{"t", t}, {"i", i}, {"owner", "o"}}, {},
+                          [&](Result<AddResult> r) {
+                            if (!r.ok() || r->duplicated) {
+                              ++failures;
+                            } else {
+                              std::lock_guard lock(mutex);
+                              ids.insert(r->id);
+                            }
+                            added.CountDown();
+                          });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(added.Wait(std::chrono::seconds(10)));
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ids.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(client().Int({"LLEN", Key("wait")}), kThreads * kPerThread);
+
+  // A summary keeps only the named data keys; an unknown id is not_found; same as the sync form.
+  static constexpr std::string_view kKeys[] = {"owner"};
+  const std::string some_id = *ids.begin();
+  Latch read(2);
+  Result<Job> summary = Status(ErrorCode::kInternal, "not called");
+  Result<Job> missing = Status(ErrorCode::kInternal, "not called");
+  producer.GetJobSummaryAsync(some_id, kKeys, [&](Result<Job> j) {
+    summary = std::move(j);
+    read.CountDown();
+  });
+  producer.GetJobSummaryAsync("nope", kKeys, [&](Result<Job> j) {
+    missing = std::move(j);
+    read.CountDown();
+  });
+  ASSERT_TRUE(read.Wait(std::chrono::seconds(5)));
+  ASSERT_TRUE(summary.ok()) << summary.error().ToString();
+  EXPECT_EQ(summary->state, JobState::kWaiting);
+  EXPECT_EQ(summary->data, (Json{{"owner", "o"}}));
+  EXPECT_EQ(producer.GetJobSummary(some_id, kKeys)->data, summary->data);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+
+  // Plain commands in order (the owner index), and the scripts reloaded after SCRIPT FLUSH.
+  client().Get({"SCRIPT", "FLUSH"});
+  Latch indexed(2);
+  Status index_status = Status(ErrorCode::kInternal, "not called");
+  producer.CommandsAsync(OwnerIndex::AddCommands(producer.keys(), "o", some_id, 1000, 500),
+                         [&](Status s) {
+                           index_status = s;
+                           indexed.CountDown();
+                         });
+  Result<AddResult> after_flush = Status(ErrorCode::kInternal, "not called");
+  producer.AddAsync("render", Json::object(), {}, [&](Result<AddResult> r) {
+    after_flush = std::move(r);
+    indexed.CountDown();
+  });
+  ASSERT_TRUE(indexed.Wait(std::chrono::seconds(5)));
+  EXPECT_TRUE(index_status.ok()) << index_status.ToString();
+  OwnerIndex index(redis(), queue());
+  EXPECT_EQ(client().Get({"ZSCORE", index.Key("o"), some_id}), "1000");
+  EXPECT_TRUE(after_flush.ok()) << after_flush.error().ToString();
+}
+
+TEST_F(QueueTest, AsyncCallsFailAtOnceWhileRedisIsDown) {
+  RedisOptions nowhere = redis();
+  nowhere.port = vg::testing::FreeLoopbackPort();
+  nowhere.connect_timeout_ms = 200;
+  Producer producer(nowhere, queue());
+  Latch done(2);
+  Result<AddResult> added = Status(ErrorCode::kInternal, "not called");
+  Result<Job> job = Status(ErrorCode::kInternal, "not called");
+  const auto start = std::chrono::steady_clock::now();
+  producer.AddAsync("x", Json::object(), {}, [&](Result<AddResult> r) {
+    added = std::move(r);
+    done.CountDown();
+  });
+  static constexpr std::string_view kKeys[] = {"owner"};
+  producer.GetJobSummaryAsync("1", kKeys, [&](Result<Job> j) {
+    job = std::move(j);
+    done.CountDown();
+  });
+  ASSERT_TRUE(done.Wait(std::chrono::seconds(3)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.error().code(), ErrorCode::kQueueUnavailable);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.error().code(), ErrorCode::kQueueUnavailable);
 }
 
 }  // namespace
