@@ -136,7 +136,9 @@ Status Consumer::Start() {
   std::lock_guard lock(mutex_);
   if (started_) return Error(ErrorCode::kInvalidArgument, "The consumer was already started.");
   started_ = true;
-  std::string connection_name = WorkerConnectionName(queue_, options_.worker_name);
+  // Only the keeper's connection carries the worker name (see the header); the others are
+  // named so that CLIENT LIST still shows whose they are, without counting as workers.
+  const std::string connection_name = WorkerConnectionName(queue_, "") + ":wc";
   shared_ = std::make_unique<internal::PipelinedConnection>(redis_, connection_name);
   std::random_device device;
   for (int i = 0; i < options_.concurrency; ++i) {
@@ -510,6 +512,10 @@ void Consumer::KeeperLoop() {
   const int64_t stalled_every_ms = options_.stalled_interval_ms;
   auto last_renew = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> last_stalled;
+  // The named connection must stay connected (and be re-named after a Redis restart) for the
+  // worker to be seen: a PING when nothing else was sent for a while.
+  const auto keep_alive = std::chrono::milliseconds(std::min<int64_t>(stalled_every_ms, 2000));
+  auto last_sent = std::chrono::steady_clock::now() - keep_alive;
   while (!keeper_stop_) {
     std::vector<std::shared_ptr<ActiveJob>> entries;
     {
@@ -521,6 +527,7 @@ void Consumer::KeeperLoop() {
       std::vector<std::vector<std::string>> checks;
       for (const auto& e : entries) checks.push_back({"EXISTS", keys_.Cancel(e->id)});
       Result<std::vector<Reply>> exists = connection.Pipeline(checks);
+      last_sent = now;
       if (exists.ok()) {
         for (size_t i = 0; i < entries.size(); ++i) {
           if ((*exists)[i].AsInteger() == 1 && !entries[i]->cancelled.exchange(true)) {
@@ -563,6 +570,7 @@ void Consumer::KeeperLoop() {
           connection.Eval(Script("move_stalled_jobs"), keys,
                           {keys_.Base(), std::to_string(options_.max_stalled_count),
                            std::to_string(clock_->NowUnixMs()), std::to_string(stalled_every_ms)});
+      last_sent = now;
       if (recovered.ok()) {
         last_stalled = now;
         for (const Reply& id : recovered->elements) {
@@ -572,8 +580,36 @@ void Consumer::KeeperLoop() {
         }
       }
     }
+    if (now - last_sent >= keep_alive) {
+      last_sent = now;
+      (void)connection.Command({"PING"});  // a failure reconnects on the next call
+    }
     SleepUnless(tick_ms, keeper_stop_);
   }
+}
+
+Result<int64_t> CountLiveWorkers(const RedisOptions& redis, const QueueName& queue) {
+  RedisConnection connection(redis, "");
+  VG_ASSIGN_OR_RETURN(Reply list, connection.Command({"CLIENT", "LIST"}));
+  // BullMQ's Queue.getWorkers matcher: the exact unnamed-worker name, or the named prefix.
+  const std::string unnamed = WorkerConnectionName(queue, "");
+  const std::string named = unnamed + ":w:";
+  int64_t count = 0;
+  size_t start = 0;
+  const std::string& text = list.text;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    start = end + 1;
+    // Fields are space-separated key=value; a name never holds spaces.
+    size_t at = line.find(" name=");
+    if (at == std::string_view::npos) continue;
+    std::string_view name = line.substr(at + 6);
+    name = name.substr(0, name.find(' '));
+    if (name == unnamed || name.substr(0, named.size()) == named) ++count;
+  }
+  return count;
 }
 
 }  // namespace vg::queue

@@ -7,8 +7,10 @@
 // Threads: `concurrency` job threads ("vg-queue-job") run the handler; their script calls share
 // one connection and are combined into pipelines, and each has its own connection only for
 // blocking on the marker while idle. One keeper thread ("vg-queue-keep") renews locks, polls cancel
-// keys and checks for stalled jobs. The public methods are thread-safe. Redis outages are survived:
-// every thread reconnects with backoff by itself.
+// keys and checks for stalled jobs; its connection alone carries the BullMQ worker name (CLIENT
+// SETNAME `P:<base64(Q)>:w:<worker_name>`) and is kept connected (a PING when otherwise idle), so
+// Queue.getWorkers(), Bull Board and CountLiveWorkers see each consumer once. The public methods
+// are thread-safe. Redis outages are survived: every thread reconnects with backoff by itself.
 #pragma once
 
 #include <atomic>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/result.h"
 #include "base/status.h"
 #include "queue/job.h"
 #include "queue/queue_keys.h"
@@ -127,6 +130,14 @@ struct ConsumerStats {
   int64_t recovered_stalled = 0;  // jobs this consumer's stalled checks moved back to wait
   int64_t lost_locks = 0;         // finishes refused because the lock was gone or taken
 };
+
+// Workers alive on `queue` across every machine sharing the Redis: the clients named as BullMQ
+// workers name their connection (CLIENT LIST; `P:<base64(Q)>` or `P:<base64(Q)>:w:<name>`, the
+// names Queue.getWorkers() and Bull Board look for). A Consumer names exactly one connection so
+// (its keeper's, kept connected), so each live consumer, ours or Node's, counts once.
+// queue_unavailable when Redis cannot be reached. Opens (and closes) one connection per call;
+// thread-safe.
+Result<int64_t> CountLiveWorkers(const RedisOptions& redis, const QueueName& queue);
 
 enum class CloseMode {
   kFinishCurrent,  // stop taking jobs; let running handlers finish and record their outcome

@@ -486,6 +486,36 @@ TEST_F(WorkerTest, JobStalledTooOftenGetsExactlyOneFailedWebhook) {
   EXPECT_NE(all.find("S-1"), std::string::npos) << all;
 }
 
+TEST_F(WorkerTest, LiveWorkersAreCountedAcrossProcessesSharingTheRedis) {
+  config_.worker_concurrency = 3;  // several connections per worker, counted once
+  auto count = [&] { return queue::CountLiveWorkers(redis(), queue_name()); };
+  ASSERT_TRUE(count().ok());
+  EXPECT_EQ(*count(), 0);
+  auto a = MakeWorker();
+  tuning_.worker_name = "second";
+  auto b = MakeWorker();
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(b->Start().ok());
+  EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 2; }, 5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(*count(), 2);
+  // Another queue's workers are not ours.
+  EXPECT_EQ(*queue::CountLiveWorkers(redis(), {config_.queue_prefix, config_.queue_name + "x"}),
+            0);
+  b->Shutdown(std::chrono::milliseconds(0));
+  EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 1; }, 5000));
+  a->Shutdown(std::chrono::milliseconds(0));
+  EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 0; }, 5000));
+}
+
+TEST_F(WorkerTest, LiveWorkersIsQueueUnavailableWithoutRedis) {
+  queue::RedisOptions nowhere = redis();
+  nowhere.port = vg::testing::FreeLoopbackPort();
+  auto count = queue::CountLiveWorkers(nowhere, queue_name());
+  ASSERT_FALSE(count.ok());
+  EXPECT_EQ(count.error().code(), ErrorCode::kQueueUnavailable);
+}
+
 TEST_F(WorkerTest, AssetHttp5xxIsRetriedAnd404IsNot) {
   net::testing::TestHttpServer http([](const net::testing::TestRequest& request) {
     net::testing::TestReply reply;
