@@ -159,7 +159,7 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
   }
   std::string type = msg["type"].get<std::string>();
   if (type == "subscribe" && msg.value("all", false) == true) {
-    EnsureReading();
+    if (!WakeReader()) AwaitPositioned();
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
     if (it != sessions_.end()) it->second.all = true;
@@ -177,9 +177,12 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
       }
       return;
     }
-    // Position the reader first: the status read below then precedes every event sent after it.
-    EnsureReading();
+    // The status must be read after the reader is positioned, so that it precedes every event
+    // sent after it. The lookup comes first all the same: with Redis down it fails at once and
+    // is the answer, and this I/O thread never waits on the reader.
+    const bool positioned = WakeReader();
     auto job = jobs_.VisibleJob(owner, job_id);
+    if (job.ok() && !positioned && AwaitPositioned()) job = jobs_.VisibleJob(owner, job_id);
     if (!job.ok()) {
       error(job.error().code() == ErrorCode::kNotFound ? "There is no such job."
                                                        : "The job cannot be read right now.");
@@ -221,18 +224,26 @@ namespace {
 // subscription recorded (covers the request between EnsureReading and its insert, and a
 // client that unsubscribes and subscribes again).
 constexpr std::chrono::seconds kLinger{5};
+// The longest an I/O thread waits for the reader's positioning (one round trip when Redis
+// answers; a failed attempt ends the wait at once).
+constexpr std::chrono::milliseconds kPositionWait{250};
 }  // namespace
 
-void WsHub::EnsureReading() {
-  if (!started_) return;
-  std::unique_lock lock(mutex_);
+bool WsHub::WakeReader() {
+  if (!started_) return true;
+  std::lock_guard lock(mutex_);
   linger_until_ = std::chrono::steady_clock::now() + kLinger;
-  if (reading_) return;
+  if (reading_) return true;
   events_cv_.notify_all();
-  // Bounded: with Redis down the reader cannot be positioned, and the job read that follows
-  // fails anyway.
-  events_cv_.wait_for(lock, std::chrono::seconds(2),
-                      [&] { return reading_ || stopping_.load(); });
+  return false;
+}
+
+bool WsHub::AwaitPositioned() {
+  if (!started_) return true;
+  std::unique_lock lock(mutex_);
+  events_cv_.wait_for(lock, kPositionWait,
+                      [&] { return reading_ || reader_down_ || stopping_.load(); });
+  return reading_;
 }
 
 void WsHub::EventsLoop() {
@@ -254,7 +265,12 @@ void WsHub::EventsLoop() {
     if (position) {
       // From now: a subscriber needs only the events after its subscription.
       Status opened = reader_.Open();
+      {
+        std::lock_guard lock(mutex_);
+        reader_down_ = !opened.ok();
+      }
       if (!opened.ok()) {
+        events_cv_.notify_all();  // a waiting subscriber answers from its own lookup
         if (!warned)
           obs::Log(obs::Level::kWarn, "ws.events_unavailable", {{"error", opened.ToString()}});
         warned = true;

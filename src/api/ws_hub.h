@@ -7,9 +7,12 @@
 //
 // The events stream is read only while some session is subscribed (to a job or to all): with
 // none, the events thread sleeps and Redis is not asked for anything. The first subscription
-// positions the reader at the stream's end ("now") before the subscription is answered, so a
-// subscriber gets the current status and then every event after it; events from before are
-// not needed by anyone and are skipped.
+// wakes the events thread, which positions the reader at the stream's end ("now"); a subscriber
+// gets the current status read after that positioning and then every event after it; events
+// from before are not needed by anyone and are skipped. An I/O thread never waits on Redis being
+// down: a subscription answers from its own status lookup (its error is the documented error
+// message) and waits for the positioning only once that lookup showed Redis answering (about a
+// round trip, bounded); the events thread reconnects by itself.
 //
 // Threads: "vg-ws-events" reads the stream, "vg-ws-beat" pings; Add/OnMessage run on the
 // server's I/O threads. Every send, close and kill happens under one mutex and catches
@@ -87,9 +90,13 @@ class WsHub {
   void HeartbeatLoop();
   void Dispatch(const queue::QueueEvent& event);
   // Makes sure the events thread follows the stream from now on (positions the reader if it
-  // was idle) and keeps it awake for kLinger even before the subscription is recorded. Waits
-  // (bounded) until the reader is positioned. Called without mutex_ held.
-  void EnsureReading();
+  // was idle) and keeps it awake for kLinger even before the subscription is recorded. Never
+  // waits. Returns whether the reader was positioned already. Called without mutex_ held.
+  bool WakeReader();
+  // Waits, bounded by kPositionWait, until the reader is positioned, its latest attempt failed
+  // (Redis down: nothing to wait for) or the hub stops. Returns whether it is positioned.
+  // Called without mutex_ held.
+  bool AwaitPositioned();
   bool HasSubscribersLocked() const;
 
   JobsService& jobs_;
@@ -102,6 +109,7 @@ class WsHub {
   // With mutex_: the events thread waits here while idle; EnsureReading waits for reading_.
   std::condition_variable events_cv_;
   bool reading_ = false;  // guarded by mutex_: the reader is positioned and following the stream
+  bool reader_down_ = false;  // guarded by mutex_: the reader's latest positioning failed
   std::chrono::steady_clock::time_point linger_until_;  // guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::mutex beat_mutex_;
