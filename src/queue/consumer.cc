@@ -10,6 +10,7 @@
 #include <random>
 
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "queue/backoff.h"
 #include "queue/redis_connection.h"
 #include "queue/scripts.h"
@@ -610,6 +611,29 @@ Result<int64_t> CountLiveWorkers(const RedisOptions& redis, const QueueName& que
     if (name == unnamed || name.substr(0, named.size()) == named) ++count;
   }
   return count;
+}
+
+void AddLiveWorkersGauge(obs::Metrics& metrics, RedisOptions redis, QueueName queue) {
+  struct State {
+    RedisOptions redis;
+    QueueName queue;
+    std::mutex mutex;
+    std::optional<std::chrono::steady_clock::time_point> last;  // guarded by mutex
+  };
+  auto state = std::make_shared<State>();
+  state->redis = std::move(redis);
+  state->queue = std::move(queue);
+  obs::Gauge* gauge =
+      &metrics.gauge("vidgen_workers_live",
+                     "Render workers alive on the queue, across every machine sharing Redis");
+  metrics.AddScrapeHook([state, gauge] {
+    std::lock_guard lock(state->mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (state->last && now - *state->last < std::chrono::seconds(1)) return;
+    state->last = now;
+    Result<int64_t> live = CountLiveWorkers(state->redis, state->queue);
+    if (live.ok()) gauge->Set(static_cast<double>(*live));
+  });
 }
 
 }  // namespace vg::queue

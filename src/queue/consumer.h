@@ -33,6 +33,10 @@
 #include "queue/queue_keys.h"
 #include "queue/redis_options.h"
 
+namespace vg::obs {
+class Metrics;
+}
+
 namespace vg::queue {
 
 namespace internal {
@@ -138,6 +142,12 @@ struct ConsumerStats {
 // queue_unavailable when Redis cannot be reached. Opens (and closes) one connection per call;
 // thread-safe.
 Result<int64_t> CountLiveWorkers(const RedisOptions& redis, const QueueName& queue);
+
+// Keeps the gauge `vidgen_workers_live` of `metrics` at CountLiveWorkers(redis, queue): a scrape
+// hook (so it runs on the scraping thread) that asks Redis at most once a second; the last count
+// stays while Redis cannot be reached. The hook owns copies of its arguments, so it stays valid
+// for as long as `metrics` lives, whoever called this. Thread-safe.
+void AddLiveWorkersGauge(obs::Metrics& metrics, RedisOptions redis, QueueName queue);
 
 enum class CloseMode {
   kFinishCurrent,  // stop taking jobs; let running handlers finish and record their outcome

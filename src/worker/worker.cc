@@ -94,9 +94,9 @@ Status Worker::Start() {
   VG_RETURN_IF_ERROR(consumer_->Start());
   started_ = true;
   if (deps_.metrics != nullptr) {
-    live_gauge_ =
-        &deps_.metrics->gauge("vidgen_workers_live", "Render workers running in this process");
-    live_gauge_->Increment();
+    // Fleet-wide (API.md /metrics): every worker on the queue, on any machine.
+    queue::AddLiveWorkersGauge(*deps_.metrics, RedisOptionsOf(config_),
+                               queue::QueueName{config_.queue_prefix, config_.queue_name});
   }
   sweeper_ = std::thread([this] { SweepLoop(); });
   obs::Log(obs::Level::kInfo, "worker.started",
@@ -125,7 +125,6 @@ void Worker::Shutdown(std::chrono::milliseconds grace) {
   }
   sweep_wake_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
-  if (live_gauge_ != nullptr) live_gauge_->Decrement();
   const queue::ConsumerStats s = consumer_->stats();
   obs::Log(obs::Level::kInfo, "worker.stopped",
            {{"completed", static_cast<long long>(s.completed)},

@@ -32,8 +32,7 @@ class WebhookQueue;
 }
 namespace vg::obs {
 class Metrics;
-class Gauge;
-}  // namespace vg::obs
+}
 namespace vg::storage {
 class BlobStore;
 }
@@ -87,7 +86,6 @@ class Worker {
   RenderJobSettings settings_;
   std::atomic<int64_t> hand_back_at_unix_ms_{0};
   std::unique_ptr<queue::Consumer> consumer_;
-  obs::Gauge* live_gauge_ = nullptr;
 
   std::mutex sweep_mutex_;
   std::condition_variable sweep_wake_;

@@ -499,11 +499,24 @@ TEST_F(WorkerTest, LiveWorkersAreCountedAcrossProcessesSharingTheRedis) {
   EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 2; }, 5000));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(*count(), 2);
+  // The /metrics gauge is that fleet-wide count (refreshed at most once a second).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return metrics_.RenderPrometheus().find("\nvidgen_workers_live 2\n") != std::string::npos;
+      },
+      5000))
+      << metrics_.RenderPrometheus();
   // Another queue's workers are not ours.
   EXPECT_EQ(*queue::CountLiveWorkers(redis(), {config_.queue_prefix, config_.queue_name + "x"}),
             0);
   b->Shutdown(std::chrono::milliseconds(0));
   EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 1; }, 5000));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return metrics_.RenderPrometheus().find("\nvidgen_workers_live 1\n") != std::string::npos;
+      },
+      5000))
+      << metrics_.RenderPrometheus();
   a->Shutdown(std::chrono::milliseconds(0));
   EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 0; }, 5000));
 }
