@@ -159,7 +159,7 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
   }
   std::string type = msg["type"].get<std::string>();
   if (type == "subscribe" && msg.value("all", false) == true) {
-    if (!WakeReader()) AwaitPositioned();
+    if (const uint64_t generation = WakeReader(); generation != 0) AwaitPositioned(generation);
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
     if (it != sessions_.end()) it->second.all = true;
@@ -180,9 +180,11 @@ void WsHub::HandleText(Id id, const std::string& owner, const std::string& text)
     // The status must be read after the reader is positioned, so that it precedes every event
     // sent after it. The lookup comes first all the same: with Redis down it fails at once and
     // is the answer, and this I/O thread never waits on the reader.
-    const bool positioned = WakeReader();
+    const uint64_t generation = WakeReader();
     auto job = jobs_.VisibleJob(owner, job_id);
-    if (job.ok() && !positioned && AwaitPositioned()) job = jobs_.VisibleJob(owner, job_id);
+    if (job.ok() && generation != 0 && AwaitPositioned(generation)) {
+      job = jobs_.VisibleJob(owner, job_id);
+    }
     if (!job.ok()) {
       error(job.error().code() == ErrorCode::kNotFound ? "There is no such job."
                                                        : "The job cannot be read right now.");
@@ -224,25 +226,27 @@ namespace {
 // subscription recorded (covers the request between EnsureReading and its insert, and a
 // client that unsubscribes and subscribes again).
 constexpr std::chrono::seconds kLinger{5};
-// The longest an I/O thread waits for the reader's positioning (one round trip when Redis
-// answers; a failed attempt ends the wait at once).
-constexpr std::chrono::milliseconds kPositionWait{250};
+// The longest an I/O thread waits for the reader's positioning, once its own status lookup
+// showed Redis answering (one round trip; a failed attempt ends the wait at once).
+constexpr std::chrono::milliseconds kPositionWait{1000};
 }  // namespace
 
-bool WsHub::WakeReader() {
-  if (!started_) return true;
+uint64_t WsHub::WakeReader() {
+  if (!started_) return 0;
   std::lock_guard lock(mutex_);
   linger_until_ = std::chrono::steady_clock::now() + kLinger;
-  if (reading_) return true;
+  if (reading_) return 0;
+  const uint64_t generation = ++wake_generation_;
   events_cv_.notify_all();
-  return false;
+  return generation;
 }
 
-bool WsHub::AwaitPositioned() {
+bool WsHub::AwaitPositioned(uint64_t generation) {
   if (!started_) return true;
   std::unique_lock lock(mutex_);
-  events_cv_.wait_for(lock, kPositionWait,
-                      [&] { return reading_ || reader_down_ || stopping_.load(); });
+  events_cv_.wait_for(lock, kPositionWait, [&] {
+    return reading_ || failed_generation_ >= generation || stopping_.load();
+  });
   return reading_;
 }
 
@@ -264,18 +268,22 @@ void WsHub::EventsLoop() {
     }
     if (position) {
       // From now: a subscriber needs only the events after its subscription.
-      Status opened = reader_.Open();
+      uint64_t attempt = 0;  // the latest request this attempt serves
       {
         std::lock_guard lock(mutex_);
-        reader_down_ = !opened.ok();
+        attempt = wake_generation_;
       }
+      Status opened = reader_.Open();
       if (!opened.ok()) {
-        events_cv_.notify_all();  // a waiting subscriber answers from its own lookup
         if (!warned)
           obs::Log(obs::Level::kWarn, "ws.events_unavailable", {{"error", opened.ToString()}});
         warned = true;
-        std::unique_lock lock(beat_mutex_);
-        beat_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_.load(); });
+        std::unique_lock lock(mutex_);
+        failed_generation_ = attempt;
+        events_cv_.notify_all();  // a waiting subscriber answers from its own lookup
+        // Back off, but a new request tries again at once (Redis may be back).
+        events_cv_.wait_for(lock, std::chrono::milliseconds(500),
+                            [&] { return stopping_.load() || wake_generation_ > attempt; });
         continue;
       }
       warned = false;

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,13 +91,14 @@ class WsHub {
   void HeartbeatLoop();
   void Dispatch(const queue::QueueEvent& event);
   // Makes sure the events thread follows the stream from now on (positions the reader if it
-  // was idle) and keeps it awake for kLinger even before the subscription is recorded. Never
-  // waits. Returns whether the reader was positioned already. Called without mutex_ held.
-  bool WakeReader();
-  // Waits, bounded by kPositionWait, until the reader is positioned, its latest attempt failed
-  // (Redis down: nothing to wait for) or the hub stops. Returns whether it is positioned.
-  // Called without mutex_ held.
-  bool AwaitPositioned();
+  // was idle, at once even if it was backing off) and keeps it awake for kLinger even before the
+  // subscription is recorded. Never waits. Returns 0 when the reader was positioned already,
+  // else the generation of this request (for AwaitPositioned). Called without mutex_ held.
+  uint64_t WakeReader();
+  // Waits, bounded by kPositionWait, until the reader is positioned, a positioning attempt made
+  // for request `generation` (or a later one) failed (Redis down: nothing to wait for), or the
+  // hub stops. Returns whether it is positioned. Called without mutex_ held.
+  bool AwaitPositioned(uint64_t generation);
   bool HasSubscribersLocked() const;
 
   JobsService& jobs_;
@@ -109,7 +111,10 @@ class WsHub {
   // With mutex_: the events thread waits here while idle; EnsureReading waits for reading_.
   std::condition_variable events_cv_;
   bool reading_ = false;  // guarded by mutex_: the reader is positioned and following the stream
-  bool reader_down_ = false;  // guarded by mutex_: the reader's latest positioning failed
+  // Guarded by mutex_: generations of WakeReader requests, and the request generation seen by the
+  // latest positioning attempt that failed.
+  uint64_t wake_generation_ = 0;
+  uint64_t failed_generation_ = 0;
   std::chrono::steady_clock::time_point linger_until_;  // guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::mutex beat_mutex_;
