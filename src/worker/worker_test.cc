@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -486,6 +487,42 @@ TEST_F(WorkerTest, JobStalledTooOftenGetsExactlyOneFailedWebhook) {
   EXPECT_NE(all.find("S-1"), std::string::npos) << all;
 }
 
+TEST_F(WorkerTest, JobsEndedWithoutARenderStillGetTheirWebhook) {
+  notify::WebhookQueue webhooks(redis(), queue_name());
+  const queue::QueueKeys keys(queue_name());
+  vg::testing::RedisClient client(server_->host(), server_->port());
+  // Cancelled while a worker that then died had it: the next fetch ends it as cancelled.
+  const std::string cancelled =
+      Add({{"template", Template(160, 90, 1)}, {"webhookUrl", "http://127.0.0.1:9/hook"}}, 3);
+  client.Command({"RPOPLPUSH", keys.Key("wait"), keys.Key("active")});
+  client.Command({"SET", keys.Lock(cancelled), "dead-token", "PX", "300"});
+  client.Command({"SET", keys.Cancel(cancelled), "1", "PX", "60000"});
+  client.Command({"HSET", keys.Job(cancelled), "cancelRequestedAt", "1"});
+  // Options that are not JSON: failed at fetch, never rendered.
+  const std::string malformed =
+      Add({{"template", Template(160, 90, 1)}, {"webhookUrl", "http://127.0.0.1:9/hook"}}, 3);
+  client.Command({"HSET", keys.Job(malformed), "opts", "{not json"});
+  auto worker = MakeWorker(&webhooks);
+  ASSERT_TRUE(worker->Start().ok());
+  ASSERT_TRUE(WaitState(malformed, queue::JobState::kFailed, 10000));
+  ASSERT_TRUE(WaitState(cancelled, queue::JobState::kFailed, 15000));
+  EXPECT_TRUE(Get(cancelled).cancelled());
+  worker->Shutdown(std::chrono::milliseconds(0));
+  EXPECT_EQ(worker->stats().completed, 0);
+  std::map<std::string, json> by_job;
+  for (const auto& d : Deliveries(redis(), queue_name())) {
+    EXPECT_EQ(by_job.count(d.data.value("jobId", "")), 0u) << "one webhook per job";
+    by_job[d.data.value("jobId", "")] = d.data;
+  }
+  ASSERT_EQ(by_job.size(), 2u);
+  EXPECT_NE(by_job[malformed].dump().find("video.failed"), std::string::npos)
+      << by_job[malformed].dump();
+  EXPECT_NE(by_job[malformed].dump().find("invalid_argument"), std::string::npos)
+      << by_job[malformed].dump();
+  EXPECT_NE(by_job[cancelled].dump().find("video.cancelled"), std::string::npos)
+      << by_job[cancelled].dump();
+}
+
 TEST_F(WorkerTest, LiveWorkersAreCountedAcrossProcessesSharingTheRedis) {
   config_.worker_concurrency = 3;  // several connections per worker, counted once
   auto count = [&] { return queue::CountLiveWorkers(redis(), queue_name()); };
@@ -507,8 +544,7 @@ TEST_F(WorkerTest, LiveWorkersAreCountedAcrossProcessesSharingTheRedis) {
       5000))
       << metrics_.RenderPrometheus();
   // Another queue's workers are not ours.
-  EXPECT_EQ(*queue::CountLiveWorkers(redis(), {config_.queue_prefix, config_.queue_name + "x"}),
-            0);
+  EXPECT_EQ(*queue::CountLiveWorkers(redis(), {config_.queue_prefix, config_.queue_name + "x"}), 0);
   b->Shutdown(std::chrono::milliseconds(0));
   EXPECT_TRUE(WaitFor([&] { return count().ok() && *count() == 1; }, 5000));
   EXPECT_TRUE(WaitFor(
