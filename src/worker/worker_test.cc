@@ -2,7 +2,10 @@
 // is rendered, stored and completed with API.md's return value and progress; bad data fails
 // for good; an asset outside ASSET_DIR is asset_unavailable, not retried; cancel of an active
 // job stops it fast with nothing stored; JOB_TIMEOUT_MS gives `timeout`; shutdown hands a
-// running job back to wait after the grace; temp files are always removed; webhooks are queued.
+// running job back to wait after the grace; temp files are always removed; webhooks are queued,
+// only once the queue accepted the final move (none for a refused finish, exactly one for jobs
+// ended without a render: stalled too often, malformed, cancelled at fetch); live workers are
+// counted across every worker sharing the Redis (CountLiveWorkers, the vidgen_workers_live gauge).
 #include "worker/worker.h"
 
 #include <gtest/gtest.h>
