@@ -152,16 +152,29 @@ nlohmann::json JobsService::StatusJson(const queue::Job& job) const {
 void JobsService::GenerateAsync(std::string owner, std::string_view body,
                                 std::string_view idempotency_key,
                                 std::function<void(Result<Accepted>)> done) {
+  // `done` is called exactly once: a refusal (or a throw) before the queue took the call
+  // answers from here.
+  Status started = Status::Ok();
+  try {
+    started = StartGenerate(std::move(owner), body, idempotency_key, done);
+  } catch (const std::exception& e) {
+    started = Status(ErrorCode::kInternal, e.what());
+  }
+  if (!started.ok()) done(std::move(started));
+}
+
+Status JobsService::StartGenerate(std::string owner, std::string_view body,
+                                  std::string_view idempotency_key,
+                                  std::function<void(Result<Accepted>)>& done) {
   if (idempotency_key.size() > kMaxIdempotencyKeyBytes ||
       std::any_of(idempotency_key.begin(), idempotency_key.end(),
                   [](char c) { return c < 0x20 || c > 0x7e; })) {
-    return done(Status(ErrorCode::kInvalidArgument,
-                       "Idempotency-Key must be at most 200 printable ASCII characters."));
+    return Status(ErrorCode::kInvalidArgument,
+                  "Idempotency-Key must be at most 200 printable ASCII characters.");
   }
   const int64_t now = deps_.clock->NowUnixMs();
-  Result<Submission> submission = ParseSubmission(body, config_, now, deps_.resolver);
-  if (!submission.ok()) return done(submission.error());
-  nlohmann::json data = std::move(submission->job_data);
+  VG_ASSIGN_OR_RETURN(Submission submission, ParseSubmission(body, config_, now, deps_.resolver));
+  nlohmann::json data = std::move(submission.job_data);
   data["owner"] = owner;
   std::string request_hash = Sha256Hex(body);
   data["requestHash"] = request_hash;
@@ -173,8 +186,8 @@ void JobsService::GenerateAsync(std::string owner, std::string_view body,
   options.remove_on_complete =
       queue::KeepJobs{-1, int64_t{config_.completed_job_ttl_days} * 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, int64_t{config_.failed_job_ttl_days} * 86400, 1000};
-  options.priority = submission->priority;
-  options.delay_ms = submission->delay_ms;
+  options.priority = submission.priority;
+  options.delay_ms = submission.delay_ms;
   options.timestamp_ms = now;
   if (!idempotency_key.empty()) options.job_id = IdempotentJobId(owner, idempotency_key);
 
@@ -227,6 +240,7 @@ void JobsService::GenerateAsync(std::string owner, std::string_view body,
               done(accept(id, now));
             });
       });
+  return Status::Ok();
 }
 
 Result<nlohmann::json> JobsService::Validate(std::string_view body) {

@@ -93,6 +93,11 @@ class JobsService {
   nlohmann::json ResultJson(const nlohmann::json& returnvalue) const;
 
  private:
+  // GenerateAsync's work: a refusal is returned (and `done` left untouched); Ok means `done`
+  // now belongs to the queue call.
+  Status StartGenerate(std::string owner, std::string_view body, std::string_view idempotency_key,
+                       std::function<void(Result<Accepted>)>& done);
+
   const config::Config& config_;
   JobsDependencies deps_;
   bool auth_enabled_;

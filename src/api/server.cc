@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <restinio/all.hpp>
@@ -27,6 +29,7 @@
 #include "net/curl_http_client.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
+#include "queue/consumer.h"
 #include "queue/owner_index.h"
 #include "queue/producer.h"
 #include "storage/blob_store.h"
@@ -92,7 +95,13 @@ struct Traits : public restinio::default_traits_t {
 using Request = restinio::request_handle_t;
 using HttpServer = restinio::http_server_t<Traits>;
 
-constexpr int kIoThreads = 4;
+// I/O threads run the parser, routing, validation and the answers; they never wait for Redis
+// or storage (the hot routes go through the async pipeline, the others through
+// kBlockingThreads), so one per core is enough and more only costs context switches.
+int IoThreads() { return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 2u, 8u)); }
+// Threads (and pooled Redis connections) for the routes whose Redis or storage calls block:
+// cancel, retry, the jobs list, /ready, /metrics.
+constexpr int kBlockingThreads = 4;
 // The body limit RESTinio enforces is above MAX_BODY_BYTES so the chunked check above sees it.
 constexpr std::string_view kJsonType = "application/json; charset=utf-8";
 
@@ -235,10 +244,10 @@ class Server::Impl {
     redis.password = config_.redis.password;
     redis.db = config_.redis.db;
     queue::QueueName queue{config_.queue_prefix, config_.queue_name};
-    // One connection per I/O thread by default: every handler runs on an I/O thread, so that
-    // many requests can make their Redis round trips at once.
+    // One connection per blocking thread by default, so that many requests can make their
+    // Redis round trips at once.
     const size_t connections =
-        options_.redis_connections > 0 ? options_.redis_connections : size_t{kIoThreads};
+        options_.redis_connections > 0 ? options_.redis_connections : size_t{kBlockingThreads};
     std::vector<queue::Producer*> producers = {deps_.producer};
     std::vector<queue::OwnerIndex*> owner_indexes;
     for (size_t i = 0; i < connections; ++i) {
@@ -265,7 +274,12 @@ class Server::Impl {
     local_store_ = dynamic_cast<storage::LocalStore*>(deps_.blob_store);
     hub_ = std::make_unique<WsHub>(*jobs_, redis, queue, deps_.metrics,
                                    WsHubOptions{options_.ws_ping_interval, options_.ws_drop_after});
-    if (deps_.metrics) RegisterMetrics();
+    if (deps_.metrics) {
+      RegisterMetrics();
+      // Workers alive across every machine on this Redis (serve's worker registers the same
+      // gauge on the shared registry; the value is the same).
+      queue::AddLiveWorkersGauge(*deps_.metrics, redis, queue);
+    }
     if (!auth_->enabled()) {
       obs::Log(obs::Level::kWarn, "api.auth_off",
                {{"message",
@@ -319,7 +333,7 @@ class Server::Impl {
       return Status(ErrorCode::kInternal, fmt::format("Cannot listen on {}:{}: {}", config_.host,
                                                       config_.port, e.what()));
     }
-    for (int i = 0; i < kIoThreads; ++i) {
+    for (int i = 0, n = IoThreads(); i < n; ++i) {
       threads_.emplace_back([this, i] {
         pthread_setname_np(pthread_self(), fmt::format("vg-api-io{}", i).c_str());
         for (;;) {
@@ -359,6 +373,7 @@ class Server::Impl {
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    blocking_.join();  // finishes the blocking routes' work; their answers are dropped
     // Runs or fails the Redis calls still in flight; their answers are posted to the stopped
     // I/O context and dropped with it.
     async_producer_.reset();
@@ -429,10 +444,7 @@ class Server::Impl {
   // rest is done on an I/O thread, so the Redis pipeline's thread only hands it over.
   void Complete(Request req, std::string route, std::string owner,
                 std::chrono::steady_clock::time_point started, Answer answer) {
-    asio::post(io_, [this, req = std::move(req), route = std::move(route),
-                     owner = std::move(owner), started, answer = std::move(answer)]() mutable {
-      Finish(req, route, owner, started, answer, /*answered=*/false);
-    });
+    Finish(req, route, owner, started, answer, /*answered=*/false);
   }
 
   // Logs and counts the request, then writes `answer` unless `answered`.
@@ -599,7 +611,7 @@ class Server::Impl {
       return false;
     }
     if (*route == "/ready") {
-      *answer = Ready();
+      RunBlocking(req, *route, *owner, started, deferred, [this](Answer* a) { *a = Ready(); });
       return false;
     }
     if (*route == "/metrics") {
@@ -607,12 +619,22 @@ class Server::Impl {
         *answer = ErrorAnswer(Status(ErrorCode::kNotFound, "Metrics are not enabled."));
         return false;
       }
-      auto resp = req->create_response();
-      resp.append_header(restinio::http_field::content_type,
-                         "text/plain; version=0.0.4; charset=utf-8");
-      resp.set_body(deps_.metrics->RenderPrometheus());
-      resp.done();
-      return true;
+      // The scrape hooks read queue counts and storage use: off the I/O threads.
+      *deferred = true;
+      asio::post(blocking_, [this, req, route = *route, started] {
+        Answer a;
+        try {
+          auto resp = req->create_response();
+          resp.append_header(restinio::http_field::content_type,
+                             "text/plain; version=0.0.4; charset=utf-8");
+          resp.set_body(deps_.metrics->RenderPrometheus());
+          resp.done();
+        } catch (const std::exception& e) {
+          obs::Log(obs::Level::kWarn, "api.write_failed", {{"route", route}, {"error", e.what()}});
+        }
+        Finish(req, route, "", started, a, /*answered=*/true);
+      });
+      return false;
     }
     if (*route == "/files/:key")
       return ServeFile(req, id, method == restinio::http_method_head(), answer);
@@ -675,15 +697,21 @@ class Server::Impl {
             Complete(std::move(req), std::move(route), std::move(owner), started, std::move(a));
           });
     } else if (*route == "/api/video/cancel/:jobId") {
-      auto result = jobs_->Cancel(*owner, decoded_id);
-      if (!result.ok()) return Fail(result.error(), answer);
-      answer->body = std::move(*result);
+      RunBlocking(req, *route, *owner, started, deferred,
+                  [this, owner = *owner, decoded_id](Answer* a) {
+                    auto result = jobs_->Cancel(owner, decoded_id);
+                    if (!result.ok()) return (void)Fail(result.error(), a);
+                    a->body = std::move(*result);
+                  });
     } else if (*route == "/api/video/retry/:jobId") {
-      auto accepted = jobs_->Retry(*owner, decoded_id);
-      if (!accepted.ok()) return Fail(accepted.error(), answer);
-      answer->status = 202;
-      answer->body = std::move(accepted->body);
-      answer->headers.emplace_back("Location", accepted->location);
+      RunBlocking(req, *route, *owner, started, deferred,
+                  [this, owner = *owner, decoded_id](Answer* a) {
+                    auto accepted = jobs_->Retry(owner, decoded_id);
+                    if (!accepted.ok()) return (void)Fail(accepted.error(), a);
+                    a->status = 202;
+                    a->body = std::move(accepted->body);
+                    a->headers.emplace_back("Location", accepted->location);
+                  });
     } else if (*route == "/api/video/jobs") {
       int64_t limit = 20;
       if (query.count("limit")) {
@@ -692,11 +720,36 @@ class Server::Impl {
         long long v = std::strtoll(text.c_str(), &end, 10);
         limit = (text.empty() || *end != '\0' || text.size() > 6) ? -1 : v;
       }
-      auto result = jobs_->List(*owner, query["status"], limit, query["cursor"]);
-      if (!result.ok()) return Fail(result.error(), answer);
-      answer->body = std::move(*result);
+      RunBlocking(req, *route, *owner, started, deferred,
+                  [this, owner = *owner, limit, status = query["status"],
+                   cursor = query["cursor"]](Answer* a) {
+                    auto result = jobs_->List(owner, status, limit, cursor);
+                    if (!result.ok()) return (void)Fail(result.error(), a);
+                    a->body = std::move(*result);
+                  });
     }
     return false;
+  }
+
+  // Runs `work` (which fills the answer and may block on Redis or storage) on the blocking
+  // pool and answers from there: the I/O thread goes back to other connections at once.
+  void RunBlocking(const Request& req, const std::string& route, const std::string& owner,
+                   std::chrono::steady_clock::time_point started, bool* deferred,
+                   std::function<void(Answer*)> work) {
+    *deferred = true;
+    asio::post(blocking_, [this, req, route, owner, started, work = std::move(work)] {
+      Answer a;
+      try {
+        work(&a);
+      } catch (const std::exception& e) {
+        obs::Log(obs::Level::kError, "api.handler_exception",
+                 {{"route", route}, {"error", e.what()}});
+        a = ErrorAnswer(Status(ErrorCode::kInternal, e.what()));
+      } catch (...) {
+        a = ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
+      }
+      Complete(req, route, owner, started, std::move(a));
+    });
   }
 
   bool UpgradeWebSocket(const Request& req, const std::string& owner, Answer* answer) {
@@ -890,6 +943,7 @@ class Server::Impl {
   storage::LocalStore* local_store_ = nullptr;
 
   asio::io_context io_;
+  asio::thread_pool blocking_{kBlockingThreads};  // routes whose calls block (see Dispatch)
   HttpGuardSettings* guard_ = &asio::make_service<HttpGuardService>(io_).settings;
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> threads_;

@@ -515,6 +515,8 @@ TEST_F(ApiTest, MetricsCountRequestsAndJobs) {
   EXPECT_NE(r.body.find(R"(vidgen_jobs{state="queued"} 1)"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("vidgen_redis_up 1"), std::string::npos);
   EXPECT_NE(r.body.find("vidgen_storage_bytes"), std::string::npos);
+  // Workers across the fleet, counted in Redis: an API process alone sees none.
+  EXPECT_NE(r.body.find("vidgen_workers_live 0"), std::string::npos) << r.body;
 }
 
 TEST_F(ApiTest, ReadyReportsRedisDown) {
