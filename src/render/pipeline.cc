@@ -16,8 +16,13 @@
 // as a good part of a draft render); the encoder thread writes each frame's audio packets
 // right after that frame's video, so the file is the same as if one thread did both. Cancel
 // and errors stop the threads between frames.
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -260,6 +265,16 @@ Result<RenderResult> RenderVideo(const tmpl::Template& t, assets::AssetCache& as
   for (int i = 0; i < threads; ++i) {
     workers.emplace_back([&, i] {
       pthread_setname_np(pthread_self(), fmt::format("vg-render-{}", i).c_str());
+      // Drawing runs ahead of the encoder in a bounded window, while x264's calling thread
+      // (its lookahead runs there: sync-lookahead=0) is the serial step every frame waits for.
+      // On a machine with fewer cores than busy threads the scheduler should pick the encoder
+      // first: the drawing threads step back (nice +10, per thread on Linux; a failure only
+      // costs speed). Measured on 2 cores, 1080p standard: 4.7 s → 4.05 s; draft and high
+      // unchanged or slightly faster. It also keeps a service's API threads ahead of renders.
+      const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+      errno = 0;
+      const int nice_now = getpriority(PRIO_PROCESS, tid);
+      if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(19, nice_now + 10));
       Canvas canvas(timeline.width(), timeline.height());
       while (auto f = window.Claim()) {
         RenderFrame(timeline, *f, canvas);
