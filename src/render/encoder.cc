@@ -188,8 +188,15 @@ Result<std::unique_ptr<Encoder>> Encoder::Open(const EncoderSettings& settings) 
   // in a thread of its own. With that thread, renders of one template on a loaded machine
   // came out different in 2-5 % of runs (other B/P decisions and QPs, the same frames given
   // to x264), breaking "same input and --threads → same bytes"; without it none of 315 such
-  // runs differed. The cost in CPU and time was not measurable.
-  av_dict_set(&options, "x264-params", "8x8dct=1:sync-lookahead=0", 0);
+  // runs differed.
+  // lookahead-threads=<threads>: that lookahead, now on the calling thread, is the serial step
+  // of every frame; x264 splits its analysis of each frame into row slices on that many
+  // threads, deterministically (300 frames of 1080p, loaded machine: same bytes every run).
+  // 1080p on 2 cores: standard 4.3 s → 3.9 s, high 15.6 s → 13.9 s; files 0.1-0.2 % smaller.
+  const std::string x264_params =
+      fmt::format("8x8dct=1:sync-lookahead=0:lookahead-threads={}",
+                  std::clamp(settings.threads, 1, 16));
+  av_dict_set(&options, "x264-params", x264_params.c_str(), 0);
   rc = avcodec_open2(v, h264, &options);
   av_dict_free(&options);
   if (rc < 0) return Fail("cannot open the H.264 encoder", rc);
