@@ -1,5 +1,5 @@
 // ConnectionPool: a fixed set of Redis clients (queue::Producer, queue::OwnerIndex) shared by
-// the API's I/O threads, so concurrent requests make their Redis round trips in parallel
+// the API's blocking-route threads (server.h), so concurrent requests make their Redis round trips in parallel
 // instead of queueing on one connection. A caller leases one member for one call; the lease
 // gives it back when it goes out of scope. Members connect lazily (on their first call), so an
 // idle API holds one connection and a busy one at most size(). The most recently returned

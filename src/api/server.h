@@ -1,7 +1,11 @@
-// Server: the HTTP API of API.md on RESTinio (HOST:PORT, a small pool of I/O threads):
-// /api/video/* job endpoints, /health, /ready, /metrics, /files/<key> (local storage's signed
-// downloads with Range) and CORS. Handlers are thin: parse, call JobsService, map the Status
-// to HTTP in one place (http_errors.h). Auth (auth.h) and the per-owner rate limit
+// Server: the HTTP API of API.md on RESTinio (HOST:PORT): /api/video/* job endpoints, /health,
+// /ready, /metrics, /files/<key> (local storage's signed downloads with Range) and CORS.
+// Handlers are thin: parse, call JobsService, map the Status to HTTP in one place
+// (http_errors.h). Threads: one I/O thread per core (2..8) parses, routes, validates and
+// answers, and never waits: status and generate send their Redis calls through one pipelined
+// async connection (queue::Producer's *Async) and answer from its callback; the other routes
+// that call Redis or storage (cancel, retry, jobs list, /ready, /metrics) run on a small
+// blocking pool with its own pooled connections. Auth (auth.h) and the per-owner rate limit
 // (rate_limiter.h) apply to /api/*. Every request is logged as one key=value line (never the
 // query string, which may carry a signature). A handler that throws answers 500; the process
 // stays up.
@@ -47,7 +51,8 @@ struct Dependencies {
 struct ServerOptions {
   std::chrono::milliseconds ws_ping_interval{30000};  // API.md: ping every 30 s
   std::chrono::milliseconds ws_drop_after{60000};     // drop a peer silent this long
-  // Redis connections per pool (producers; owner index): 0 = one per I/O thread.
+  // Redis connections per pool (producers; owner index) for the blocking routes: 0 = one per
+  // blocking thread (4).
   size_t redis_connections = 0;
   // JWT_JWKS as a URL: refetched this often, and for an unknown kid at most this often.
   std::chrono::milliseconds jwks_refresh_interval{600000};
