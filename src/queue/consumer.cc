@@ -140,7 +140,9 @@ Status Consumer::Start() {
   // Only the keeper's connection carries the worker name (see the header); the others are
   // named so that CLIENT LIST still shows whose they are, without counting as workers.
   const std::string connection_name = WorkerConnectionName(queue_, "") + ":wc";
-  shared_ = std::make_unique<internal::PipelinedConnection>(redis_, connection_name);
+  // Two lanes once several jobs run: Redis works on one batch while the other is prepared.
+  shared_ = std::make_unique<internal::PipelinedConnection>(redis_, connection_name,
+                                                            options_.concurrency > 1 ? 2 : 1);
   std::random_device device;
   for (int i = 0; i < options_.concurrency; ++i) {
     auto slot = std::make_unique<Slot>();

@@ -355,33 +355,45 @@ std::vector<Result<Reply>> RedisConnection::EvalMany(const std::vector<EvalCall>
   return results;
 }
 
+PipelinedConnection::PipelinedConnection(RedisOptions options, std::string client_name,
+                                         int lanes) {
+  for (int i = 0; i < std::max(1, lanes); ++i) {
+    lanes_.push_back(std::make_unique<RedisConnection>(options, client_name));
+    idle_.push_back(lanes_.back().get());
+  }
+}
+
 Result<Reply> PipelinedConnection::Eval(const LuaScript& script,
                                         const std::vector<std::string>& keys,
                                         const std::vector<std::string>& args) {
-  Request request{{&script, &keys, &args}};
+  Request request;
+  request.call = {&script, &keys, &args};
   std::unique_lock lock(mutex_);
   pending_.push_back(&request);
   while (!request.done) {
-    if (busy_) {
-      done_.wait(lock);
+    if (idle_.empty()) {
+      request.wake.wait(lock);
       continue;
     }
-    // Lead: run everything pending (our own call included) as one pipeline.
-    busy_ = true;
+    // Lead on an idle lane: run everything pending (our own call included) as one pipeline.
+    RedisConnection* lane = idle_.back();
+    idle_.pop_back();
     std::vector<Request*> batch;
     batch.swap(pending_);
     lock.unlock();
     std::vector<EvalCall> calls;
     calls.reserve(batch.size());
     for (Request* r : batch) calls.push_back(r->call);
-    std::vector<Result<Reply>> results = connection_.EvalMany(calls);
+    std::vector<Result<Reply>> results = lane->EvalMany(calls);
     lock.lock();
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->result = std::move(results[i]);
       batch[i]->done = true;
+      if (batch[i] != &request) batch[i]->wake.notify_one();
     }
-    busy_ = false;
-    done_.notify_all();
+    idle_.push_back(lane);
+    // Calls that arrived meanwhile: the first caller leads the next batch.
+    if (!pending_.empty()) pending_.front()->wake.notify_one();
   }
   return std::move(request.result);
 }

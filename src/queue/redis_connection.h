@@ -109,28 +109,31 @@ class RedisConnection {
 // combined into pipelines. The first caller to find the connection idle becomes the leader: it
 // sends every pending call in one write, reads the replies and hands them out; calls that
 // arrive meanwhile form the next batch. So N job threads cost Redis one read and one write per
-// batch instead of per call, and a single caller pays no extra thread hop.
+// batch instead of per call, and a single caller pays no extra thread hop. Each waiting caller
+// is woken only when its call is done or when it is the next leader (no thundering herd).
+// With several lanes, a caller that finds a lane idle leads on it while another batch is out.
 // Thread-safe.
 class PipelinedConnection {
  public:
-  PipelinedConnection(RedisOptions options, std::string client_name)
-      : connection_(std::move(options), std::move(client_name)) {}
+  // `lanes` connections (at least 1): up to that many batches are on the wire at once, so
+  // Redis works on one batch while the callers of the last one prepare the next.
+  PipelinedConnection(RedisOptions options, std::string client_name, int lanes = 1);
 
   Result<Reply> Eval(const LuaScript& script, const std::vector<std::string>& keys,
                      const std::vector<std::string>& args);
 
  private:
   struct Request {
-    EvalCall call;
+    EvalCall call{};
     Result<Reply> result = Status(ErrorCode::kInternal, "not run");
-    bool done = false;
+    bool done = false;             // guarded by mutex_
+    std::condition_variable wake;  // done, or a lane is free for it to lead
   };
 
   std::mutex mutex_;
-  std::condition_variable done_;
   std::vector<Request*> pending_;  // guarded by mutex_
-  bool busy_ = false;              // guarded by mutex_: a leader owns connection_
-  RedisConnection connection_;
+  std::vector<std::unique_ptr<RedisConnection>> lanes_;
+  std::vector<RedisConnection*> idle_;  // guarded by mutex_: lanes no leader owns
 };
 
 // AsyncPipeline: script calls (and plain commands) that never block their caller. Submit queues
