@@ -147,7 +147,8 @@ Status RedisConnection::EnsureConnected() {
   for (const auto& args : setup) Append(args);
   for (size_t i = 0; i < setup.size(); ++i) {
     Result<Reply> reply = ReadReply();
-    if (!reply.ok()) return fail(reply.error().message());
+    // A setup cut short by Interrupt() (a consumer closing) is not worth a warning.
+    if (!reply.ok()) return last_loss_interrupted_ ? reply.error() : fail(reply.error().message());
     if (reply->type == Reply::Type::kError) {
       std::string text = reply->text;
       static_cast<void>(ConnectionLost("setup"));
@@ -177,6 +178,7 @@ Status RedisConnection::ConnectionLost(const char* what) {
     interrupted = interrupted_;
     interrupted_ = false;
   }
+  last_loss_interrupted_ = interrupted;
   obs::Log(interrupted ? obs::Level::kDebug : obs::Level::kWarn, "queue.redis_connection_lost",
            {{"redis", options_.Describe()}, {"during", what}, {"error", detail}});
   return Error(ErrorCode::kQueueUnavailable,

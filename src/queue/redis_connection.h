@@ -101,6 +101,7 @@ class RedisConnection {
   std::mutex fd_mutex_;  // guards fd_ for Interrupt()
   int fd_ = -1;
   bool interrupted_ = false;  // guarded by fd_mutex_: the next loss was asked for (quiet log)
+  bool last_loss_interrupted_ = false;  // the last ConnectionLost was an Interrupt()
   int64_t backoff_ms_ = 0;
   std::chrono::steady_clock::time_point next_attempt_{};
 };
