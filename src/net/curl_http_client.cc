@@ -274,9 +274,17 @@ HttpError ErrorFromCurl(CURL* handle, CURLcode code, const char* error_buffer,
                        "could not connect (" + CurlDetail(code, error_buffer) + ")", true);
     }
     case CURLE_OPERATION_TIMEDOUT: {
-      // curl reports both timeouts with one code; a connect timeout fires well before the
-      // total one.
+      // curl reports every timeout with one code; a connect timeout fires well before the
+      // total one, and a stall (low-speed limit) before it too once the transfer ran for the
+      // stall window.
       const int connect_timeout_ms = std::min(request.connect_timeout_ms, request.timeout_ms);
+      if (request.stall_timeout_s > 0 && elapsed_ms >= request.stall_timeout_s * 1000 - 20 &&
+          elapsed_ms < request.timeout_ms - 20) {
+        return MakeError(HttpErrorKind::kTimeout,
+                         "stalled: nothing moved for " + std::to_string(request.stall_timeout_s) +
+                             " s",
+                         true);
+      }
       if (connect_timeout_ms < request.timeout_ms && elapsed_ms < request.timeout_ms - 20) {
         return MakeError(HttpErrorKind::kTimeout,
                          "connect timed out after " + std::to_string(connect_timeout_ms) + " ms",
@@ -441,6 +449,11 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   curl_easy_setopt(h, CURLOPT_PROXY,
                    "");  // no proxy from the environment: the guard must see the peer
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
+  if (request.stall_timeout_s > 0) {
+    // Below 1 byte/s on average over the window: nothing moved.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.stall_timeout_s));
+  }
   curl_easy_setopt(
       h, CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(std::max(1, std::min(request.connect_timeout_ms, request.timeout_ms))));

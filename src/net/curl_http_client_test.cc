@@ -19,6 +19,7 @@
 namespace vg::net {
 namespace {
 
+using testing::SilentListener;
 using testing::TestReply;
 using testing::TestRequest;
 
@@ -294,6 +295,50 @@ TEST_F(CurlSendTest, PutsAFileRangeWithALengthAndNoExpectWait) {
   EXPECT_EQ(result.value().body, "PUT:" + expected) << "no Expect header, no chunked encoding";
   ASSERT_FALSE(progress.empty());
   EXPECT_EQ(progress.back(), 100000);
+}
+
+TEST_F(CurlSendTest, AnUploadToAServerThatStopsReadingFailsOnceNothingMovesForTheStallTime) {
+  // 64 MiB: far more than the loopback socket buffers take before the peer must read.
+  const std::filesystem::path big = file_.string() + ".big";
+  {
+    std::ofstream out(big, std::ios::binary);
+    std::string block(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  }
+  SilentListener silent;
+  ASSERT_TRUE(silent.Start().ok());
+  HttpRequest request = Request(silent.Url("/upload"));
+  request.method = "PUT";
+  request.body_file = HttpFileBody{big.string(), 0, -1};
+  request.timeout_ms = 60000;
+  request.stall_timeout_s = 1;
+  int64_t sent = 0;
+  request.on_upload_progress = [&](int64_t bytes) { sent = bytes; };
+  const auto start = std::chrono::steady_clock::now();
+  HttpResult result = client_.Send(request);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  std::filesystem::remove(big);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTimeout);
+  EXPECT_EQ(result.error().message, "stalled: nothing moved for 1 s");
+  EXPECT_TRUE(result.error().retryable);
+  EXPECT_GT(sent, 0) << "the stall came after some of the body was sent";
+  EXPECT_LT(sent, int64_t{64} << 20);
+  // curl averages the speed over about 5 s, so a stall is seen about 5 s + 1 s after the last
+  // byte: well before the 60 s timeout.
+  EXPECT_LT(elapsed, std::chrono::seconds(20)) << "waited for the total timeout";
+}
+
+TEST_F(CurlSendTest, ADownloadThatStopsFailsOnceNothingMovesForTheStallTime) {
+  HttpRequest request = SendRequest("GET", "/stall");
+  request.timeout_ms = 60000;
+  request.stall_timeout_s = 1;
+  const auto start = std::chrono::steady_clock::now();
+  HttpResult result = client_.Send(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, HttpErrorKind::kTimeout);
+  EXPECT_EQ(result.error().message, "stalled: nothing moved for 1 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST_F(CurlSendTest, PatchPostAndDeleteFromMemory) {

@@ -40,6 +40,11 @@ struct HttpRequest {
   std::function<void(int64_t)> on_upload_progress;
   int timeout_ms = 30000;                    // the whole transfer, redirects included
   int connect_timeout_ms = 10000;            // each connection (never more than timeout_ms)
+  // > 0: the transfer fails (kTimeout, retryable) once no byte moved in either direction for
+  // this many seconds, however long timeout_ms is: a peer that stops reading or answering
+  // mid-transfer is found out without waiting for a long upload's whole timeout. (curl
+  // averages the speed over about 5 s, so the failure comes up to 5 s later than this.)
+  int stall_timeout_s = 0;
   int64_t max_response_bytes = 200LL << 20;  // body limit; the transfer stops once exceeded
   int max_redirects = 5;                     // GET only; POST never follows redirects
 };

@@ -237,4 +237,29 @@ void TestHttpServer::Serve(int fd) {
   close(fd);
 }
 
+SilentListener::~SilentListener() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Status SilentListener::Start() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return Error(ErrorCode::kInternal, std::strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd_, 16) != 0) {
+    return Error(ErrorCode::kInternal, std::string("bind/listen: ") + std::strerror(errno));
+  }
+  socklen_t length = sizeof(address);
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+  port_ = ntohs(address.sin_port);
+  return Status::Ok();
+}
+
+std::string SilentListener::Url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
 }  // namespace vg::net::testing

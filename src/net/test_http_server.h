@@ -78,4 +78,23 @@ class TestHttpServer {
   std::map<std::string, int> hits_;
 };
 
+// SilentListener: listens on 127.0.0.1:0 and never accepts, reads or answers. Connections still
+// complete (the kernel queues them) and the data sent fills the socket buffers, then nothing
+// moves: a server that stopped reading mid-upload. Not thread-safe; the destructor closes it.
+class SilentListener {
+ public:
+  SilentListener() = default;
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+
+  Status Start();
+  int port() const { return port_; }
+  std::string Url(const std::string& path) const;
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 }  // namespace vg::net::testing

@@ -396,6 +396,7 @@ Result<net::HttpResponse> S3Store::Execute(const Call& call) const {
   request.on_upload_progress = call.on_upload_progress;
   request.timeout_ms = call.timeout_ms;
   request.connect_timeout_ms = std::min(10000, call.timeout_ms);
+  if (call.file_body.has_value()) request.stall_timeout_s = options_.upload_stall_timeout_s;
   request.max_response_bytes = 64LL << 20;
 
   for (int attempt = 1;; ++attempt) {

@@ -69,6 +69,9 @@ struct S3StoreOptions {
   // (slow on purpose: parts in parallel share the uplink, and a slow link must not turn every
   // part into a timeout).
   int64_t min_upload_bytes_per_second = 64LL << 10;
+  // An upload (PutObject, UploadPart) fails, and is retried, once no byte moved for this many
+  // seconds (a server that stopped reading), without waiting for the timeout above. 0 = off.
+  int upload_stall_timeout_s = 30;
   int list_page_size = 1000;  // ListObjectsV2 max-keys (1..1000)
   int64_t bytes_used_cache_ms = 300000;
   std::string list_prefix = "videos/";

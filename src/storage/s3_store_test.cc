@@ -341,6 +341,25 @@ TEST_F(S3StoreTest, GivesUpAfterTheConfiguredTries) {
   EXPECT_THAT(delays_, ElementsAre(100, 200, 400));
 }
 
+TEST_F(S3StoreTest, AnUploadToAServerThatStopsReadingFailsWithoutWaitingForTheTimeout) {
+  net::testing::SilentListener silent;
+  ASSERT_TRUE(silent.Start().ok());
+  config::S3Settings settings = Settings();
+  settings.endpoint = silent.Url("");
+  S3StoreOptions options = Options();
+  options.attempts = 1;
+  options.upload_stall_timeout_s = 1;
+  options.multipart_threshold_bytes = int64_t{1} << 30;  // one PutObject
+  auto store = S3Store::Create(settings, std::move(options), &clock_);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  const auto start = std::chrono::steady_clock::now();
+  // 24 MiB: the socket buffers fill long before the end. Its size allows a 400 s timeout.
+  const Status status = (*store)->Put("videos/s.mp4", WriteFile("s.mp4", 24 << 20), "video/mp4");
+  EXPECT_EQ(status.code(), ErrorCode::kStorageUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("stalled"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
 TEST_F(S3StoreTest, ForbiddenIsNotRetriedAndSaysWhy) {
   Serve([](const TestRequest&) {
     return Reply(403, XmlError("SignatureDoesNotMatch",

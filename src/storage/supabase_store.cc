@@ -521,6 +521,7 @@ Status SupabaseStore::PutWhole(const std::string& key, const std::string& local_
   request.body_file = net::HttpFileBody{local_path, 0, size};
   request.on_upload_progress = progress;
   request.timeout_ms = options_.upload_timeout_ms;
+  request.stall_timeout_s = options_.upload_stall_timeout_s;
   request.max_response_bytes = kMaxJsonAnswerBytes;
   Attempted attempted = SendWithRetries("upload", request, options_.retry.attempts);
   return Expect2xx("upload", key, options_.settings.bucket, where_, std::move(attempted.response),
@@ -588,6 +589,7 @@ Status SupabaseStore::PutResumable(const std::string& key, const std::string& lo
       progress(chunk_start + sent);
     };
     patch.timeout_ms = options_.upload_timeout_ms;
+    patch.stall_timeout_s = options_.upload_stall_timeout_s;
     patch.max_response_bytes = kMaxJsonAnswerBytes;
     net::HttpResult result = http_->Send(patch);
 

@@ -41,6 +41,9 @@ struct SupabaseStoreOptions {
   int cache_control_seconds = 3600;  // "cache-control: max-age=N" of stored objects
   int request_timeout_ms = 30000;    // small JSON requests
   int upload_timeout_ms = 900000;    // one POST upload or one TUS chunk
+  // An upload or TUS chunk fails (and is retried or resumed) once no byte moved for this many
+  // seconds, without waiting for upload_timeout_ms. 0 = off.
+  int upload_stall_timeout_s = 30;
   int check_timeout_ms = 5000;       // Check(), one try
   int list_page_size = 1000;         // ListOlderThan / BytesUsed page size
   // BytesUsed lists "videos/" and keeps the sum this long (metrics scrapes must not list the
