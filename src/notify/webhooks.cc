@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 
 #include "base/check.h"
 #include "net/url.h"
@@ -118,9 +119,10 @@ queue::QueueName WebhookQueueName(const queue::QueueName& render_queue) {
 // Producer side.
 
 WebhookQueue::WebhookQueue(queue::RedisOptions redis, queue::QueueName render_queue,
-                           const Clock* clock)
+                           const Clock* clock, std::chrono::milliseconds retry_for)
     : producer_(std::make_unique<queue::Producer>(std::move(redis), WebhookQueueName(render_queue),
                                                   clock)),
+      retry_for_(retry_for),
       clock_(clock != nullptr ? clock : &system_clock_) {}
 
 WebhookQueue::~WebhookQueue() = default;
@@ -145,7 +147,17 @@ Status WebhookQueue::Enqueue(const WebhookEvent& event) {
   options.backoff = {queue::Backoff::Type::kExponential, kFirstBackoffMs, 0};
   options.remove_on_complete = queue::KeepJobs{-1, 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, 7 * 86400, 1000};
+  // The same id on every try: an add that reached Redis before the connection broke is found
+  // as a duplicate, never queued twice.
   auto added = producer_->Add(kJobName, data, options);
+  const auto give_up_at = std::chrono::steady_clock::now() + retry_for_;
+  std::chrono::milliseconds wait(100);
+  while (!added.ok() && added.error().code() == ErrorCode::kQueueUnavailable &&
+         std::chrono::steady_clock::now() + wait < give_up_at) {
+    std::this_thread::sleep_for(wait);
+    wait = std::min(wait * 2, std::chrono::milliseconds(2000));
+    added = producer_->Add(kJobName, data, options);
+  }
   if (!added.ok()) {
     obs::Log(obs::Level::kWarn, "webhook.enqueue_failed",
              {{"job_id", event.job_id}, {"error", added.error().ToString()}});

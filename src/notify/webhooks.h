@@ -8,6 +8,7 @@
 // followed. A webhook failure never fails the render job.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,20 +58,26 @@ class WebhookQueue {
  public:
   // `render_queue` is the render queue (QUEUE_PREFIX, QUEUE_NAME); deliveries go to
   // WebhookQueueName(render_queue). `clock` is borrowed (null = system clock).
+  // `retry_for`: how long Enqueue keeps trying while Redis is unavailable (a restart, a
+  // failover) before it gives up, with the same delivery id each time.
   WebhookQueue(queue::RedisOptions redis, queue::QueueName render_queue,
-               const Clock* clock = nullptr);
+               const Clock* clock = nullptr,
+               std::chrono::milliseconds retry_for = std::chrono::seconds(20));
   ~WebhookQueue();
   WebhookQueue(const WebhookQueue&) = delete;
   WebhookQueue& operator=(const WebhookQueue&) = delete;
 
   // Adds one delivery job (name "deliver", attempts 5, exponential backoff 1000 ms). The
   // event's webhook-id ("msg_<hex>") and timestamp are fixed here, so every retry sends the
-  // same id and body. kInvalidArgument for an empty url or an unknown type;
-  // kQueueUnavailable while Redis is down.
+  // same id and body. While Redis is unavailable it retries (backoff 100 ms doubling to 2 s)
+  // for up to `retry_for`, blocking the caller: a job's outcome is not lost to a short Redis
+  // restart. kInvalidArgument for an empty url or an unknown type; kQueueUnavailable when
+  // Redis stayed down.
   Status Enqueue(const WebhookEvent& event);
 
  private:
   std::unique_ptr<queue::Producer> producer_;
+  std::chrono::milliseconds retry_for_;
   SystemClock system_clock_;
   const Clock* clock_;
 };

@@ -253,6 +253,34 @@ TEST_F(DeliveryTest, UnsignedWithoutASecretAndPendingDeliveriesSurviveUntilAWork
   deliverer.Stop();
 }
 
+TEST_F(DeliveryTest, EnqueueWaitsOutAShortRedisRestartAndQueuesTheDeliveryOnce) {
+  WebhookQueue queue(Redis(), kQueue);
+  redis_.Kill();
+  Status queued = Status(ErrorCode::kInternal, "not run");
+  std::thread enqueue([&] {
+    queued = queue.Enqueue({"http://127.0.0.1:9/hook",
+                            "video.completed",
+                            "j2",
+                            {{"jobId", "j2"}, {"status", "completed"}}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  redis_.Restart();  // on this thread: the server lives as long as the thread that started it
+  enqueue.join();
+  EXPECT_TRUE(queued.ok()) << queued.ToString();
+  testing::RedisClient client(redis_.host(), redis_.port());
+  EXPECT_EQ(client.Int({"LLEN", "bull:" + WebhookQueueName(kQueue).name + ":wait"}), 1);
+}
+
+TEST_F(DeliveryTest, EnqueueGivesUpWhenRedisStaysDown) {
+  WebhookQueue queue(Redis(), kQueue, nullptr, std::chrono::milliseconds(500));
+  redis_.Kill();
+  const auto start = std::chrono::steady_clock::now();
+  const Status queued = queue.Enqueue(
+      {"http://127.0.0.1:9/hook", "video.failed", "j3", {{"jobId", "j3"}, {"status", "failed"}}});
+  EXPECT_EQ(queued.code(), ErrorCode::kQueueUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
 TEST_F(DeliveryTest, PrivateAddressesAreRefusedWithoutRetry) {
   Receiver receiver({});
   ASSERT_TRUE(receiver.Start().ok());
