@@ -426,28 +426,55 @@ class Server::Impl {
     std::string owner;
     Answer answer;
     bool answered = false;  // a streaming or upgrade answer was written already
-    bool deferred = false;  // the answer comes later, from Complete()
+    bool deferred = false;  // the answer comes later, from a callback calling Finish()
     try {
       answered = Dispatch(req, started, &route, &owner, &answer, &deferred);
-    } catch (const std::exception& e) {
-      obs::Log(obs::Level::kError, "api.handler_exception",
-               {{"route", route}, {"error", e.what()}});
-      answer = ErrorAnswer(Status(ErrorCode::kInternal, e.what()));
     } catch (...) {
-      answer = ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
+      answer = CurrentExceptionAnswer(route);
     }
     if (!deferred) Finish(req, route, owner, started, answer, answered);
     return restinio::request_accepted();
   }
 
-  // The answer of a deferred request (a hot route waiting for Redis), from any thread: the
-  // rest is done on an I/O thread, so the Redis pipeline's thread only hands it over.
-  void Complete(Request req, std::string route, std::string owner,
-                std::chrono::steady_clock::time_point started, Answer answer) {
-    Finish(req, route, owner, started, answer, /*answered=*/false);
+  // In a catch block: the 500 answer of the exception being handled (logged with the route).
+  static Answer CurrentExceptionAnswer(const std::string& route) {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      obs::Log(obs::Level::kError, "api.handler_exception",
+               {{"route", route}, {"error", e.what()}});
+      return ErrorAnswer(Status(ErrorCode::kInternal, e.what()));
+    } catch (...) {
+      return ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
+    }
   }
 
-  // Logs and counts the request, then writes `answer` unless `answered`.
+  // A job call's answer: its JSON body, or the error.
+  Answer BodyAnswer(Result<nlohmann::json> result) {
+    Answer a;
+    if (!result.ok()) {
+      Fail(result.error(), &a);
+    } else {
+      a.body = std::move(*result);
+    }
+    return a;
+  }
+
+  // An accepted job's answer: 202 with its Location, or the error.
+  Answer AcceptedAnswer(Result<JobsService::Accepted> accepted) {
+    Answer a;
+    if (!accepted.ok()) {
+      Fail(accepted.error(), &a);
+    } else {
+      a.status = 202;
+      a.body = std::move(accepted->body);
+      a.headers.emplace_back("Location", accepted->location);
+    }
+    return a;
+  }
+
+  // Logs and counts the request, then writes `answer` unless `answered`. Any thread (a deferred
+  // answer comes from the Redis pipeline's thread or the blocking pool).
   void Finish(const Request& req, const std::string& route, const std::string& owner,
               std::chrono::steady_clock::time_point started, Answer& answer, bool answered) {
     // Counted before the answer goes out, so a client that reads /metrics right after its
@@ -510,7 +537,7 @@ class Server::Impl {
   }
 
   // Routes the request; fills `answer`, or writes the answer itself and returns true, or (the
-  // hot routes) sets `deferred` and answers later through Complete().
+  // routes that wait for Redis or storage) sets `deferred` and answers later through Finish().
   bool Dispatch(const Request& req, std::chrono::steady_clock::time_point started,
                 std::string* route, std::string* owner, Answer* answer, bool* deferred) {
     const auto method = req->header().method();
@@ -611,7 +638,7 @@ class Server::Impl {
       return false;
     }
     if (*route == "/ready") {
-      RunBlocking(req, *route, *owner, started, deferred, [this](Answer* a) { *a = Ready(); });
+      RunBlocking(req, *route, *owner, started, deferred, [this] { return Ready(); });
       return false;
     }
     if (*route == "/metrics") {
@@ -664,53 +691,31 @@ class Server::Impl {
     }
     if (*route == "/api/video/generate") {
       *deferred = true;
-      jobs_->GenerateAsync(
-          *owner, req->body(), Field(req, "Idempotency-Key"),
-          [this, req, route = *route, owner = *owner,
-           started](Result<JobsService::Accepted> accepted) mutable {
-            Answer a;
-            if (!accepted.ok()) {
-              Fail(accepted.error(), &a);
-            } else {
-              a.status = 202;
-              a.body = std::move(accepted->body);
-              a.headers.emplace_back("Location", accepted->location);
-            }
-            Complete(std::move(req), std::move(route), std::move(owner), started, std::move(a));
-          });
+      jobs_->GenerateAsync(*owner, req->body(), Field(req, "Idempotency-Key"),
+                           [this, req, route = *route, owner = *owner,
+                            started](Result<JobsService::Accepted> accepted) {
+                             Answer a = AcceptedAnswer(std::move(accepted));
+                             Finish(req, route, owner, started, a, /*answered=*/false);
+                           });
     } else if (*route == "/api/video/validate") {
-      auto result = jobs_->Validate(req->body());
-      if (!result.ok()) return Fail(result.error(), answer);
-      answer->body = std::move(*result);
+      *answer = BodyAnswer(jobs_->Validate(req->body()));
     } else if (*route == "/api/video/status/:jobId") {
       *deferred = true;
-      jobs_->GetStatusAsync(
-          *owner, decoded_id,
-          [this, req, route = *route, owner = *owner,
-           started](Result<nlohmann::json> result) mutable {
-            Answer a;
-            if (!result.ok()) {
-              Fail(result.error(), &a);
-            } else {
-              a.body = std::move(*result);
-            }
-            Complete(std::move(req), std::move(route), std::move(owner), started, std::move(a));
-          });
+      jobs_->GetStatusAsync(*owner, decoded_id,
+                            [this, req, route = *route, owner = *owner,
+                             started](Result<nlohmann::json> result) {
+                              Answer a = BodyAnswer(std::move(result));
+                              Finish(req, route, owner, started, a, /*answered=*/false);
+                            });
     } else if (*route == "/api/video/cancel/:jobId") {
       RunBlocking(req, *route, *owner, started, deferred,
-                  [this, owner = *owner, decoded_id](Answer* a) {
-                    auto result = jobs_->Cancel(owner, decoded_id);
-                    if (!result.ok()) return (void)Fail(result.error(), a);
-                    a->body = std::move(*result);
+                  [this, owner = *owner, decoded_id] {
+                    return BodyAnswer(jobs_->Cancel(owner, decoded_id));
                   });
     } else if (*route == "/api/video/retry/:jobId") {
       RunBlocking(req, *route, *owner, started, deferred,
-                  [this, owner = *owner, decoded_id](Answer* a) {
-                    auto accepted = jobs_->Retry(owner, decoded_id);
-                    if (!accepted.ok()) return (void)Fail(accepted.error(), a);
-                    a->status = 202;
-                    a->body = std::move(accepted->body);
-                    a->headers.emplace_back("Location", accepted->location);
+                  [this, owner = *owner, decoded_id] {
+                    return AcceptedAnswer(jobs_->Retry(owner, decoded_id));
                   });
     } else if (*route == "/api/video/jobs") {
       int64_t limit = 20;
@@ -722,33 +727,27 @@ class Server::Impl {
       }
       RunBlocking(req, *route, *owner, started, deferred,
                   [this, owner = *owner, limit, status = query["status"],
-                   cursor = query["cursor"]](Answer* a) {
-                    auto result = jobs_->List(owner, status, limit, cursor);
-                    if (!result.ok()) return (void)Fail(result.error(), a);
-                    a->body = std::move(*result);
+                   cursor = query["cursor"]] {
+                    return BodyAnswer(jobs_->List(owner, status, limit, cursor));
                   });
     }
     return false;
   }
 
-  // Runs `work` (which fills the answer and may block on Redis or storage) on the blocking
+  // Runs `work` (which makes the answer and may block on Redis or storage) on the blocking
   // pool and answers from there: the I/O thread goes back to other connections at once.
   void RunBlocking(const Request& req, const std::string& route, const std::string& owner,
                    std::chrono::steady_clock::time_point started, bool* deferred,
-                   std::function<void(Answer*)> work) {
+                   std::function<Answer()> work) {
     *deferred = true;
     asio::post(blocking_, [this, req, route, owner, started, work = std::move(work)] {
       Answer a;
       try {
-        work(&a);
-      } catch (const std::exception& e) {
-        obs::Log(obs::Level::kError, "api.handler_exception",
-                 {{"route", route}, {"error", e.what()}});
-        a = ErrorAnswer(Status(ErrorCode::kInternal, e.what()));
+        a = work();
       } catch (...) {
-        a = ErrorAnswer(Status(ErrorCode::kInternal, "unknown exception"));
+        a = CurrentExceptionAnswer(route);
       }
-      Complete(req, route, owner, started, std::move(a));
+      Finish(req, route, owner, started, a, /*answered=*/false);
     });
   }
 

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/result.h"
+
 namespace vg::net::testing {
 namespace {
 
@@ -94,6 +96,25 @@ bool ReadRequest(int fd, TestRequest* request) {
   return true;
 }
 
+// A listening socket on 127.0.0.1 with a free port: its fd (kept even on failure, for the
+// owner to close) and port.
+Status ListenOnLoopback(int backlog, int* fd, int* port) {
+  *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (*fd < 0) return Error(ErrorCode::kInternal, std::strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (bind(*fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(*fd, backlog) != 0) {
+    return Error(ErrorCode::kInternal, std::string("bind/listen: ") + std::strerror(errno));
+  }
+  socklen_t length = sizeof(address);
+  getsockname(*fd, reinterpret_cast<sockaddr*>(&address), &length);
+  *port = ntohs(address.sin_port);
+  return Status::Ok();
+}
+
 }  // namespace
 
 TestHttpServer::TestHttpServer(TestHandler handler) : handler_(std::move(handler)) {}
@@ -101,19 +122,7 @@ TestHttpServer::TestHttpServer(TestHandler handler) : handler_(std::move(handler
 TestHttpServer::~TestHttpServer() { Stop(); }
 
 Status TestHttpServer::Start() {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return Error(ErrorCode::kInternal, std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(listen_fd_, 64) != 0) {
-    return Error(ErrorCode::kInternal, std::string("bind/listen: ") + std::strerror(errno));
-  }
-  socklen_t length = sizeof(address);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  VG_RETURN_IF_ERROR(ListenOnLoopback(64, &listen_fd_, &port_));
   if (pipe2(wake_pipe_, O_CLOEXEC) != 0) {
     return Error(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
   }
@@ -241,22 +250,7 @@ SilentListener::~SilentListener() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status SilentListener::Start() {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return Error(ErrorCode::kInternal, std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(fd_, 16) != 0) {
-    return Error(ErrorCode::kInternal, std::string("bind/listen: ") + std::strerror(errno));
-  }
-  socklen_t length = sizeof(address);
-  getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
-  return Status::Ok();
-}
+Status SilentListener::Start() { return ListenOnLoopback(16, &fd_, &port_); }
 
 std::string SilentListener::Url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;

@@ -409,18 +409,12 @@ AsyncPipeline::AsyncPipeline(RedisOptions options, std::string client_name)
 }
 
 AsyncPipeline::~AsyncPipeline() {
-  std::vector<Call> left;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
-  // Calls queued by the last batch's callbacks.
-  left.swap(pending_);
-  for (Call& call : left) {
-    Finish(call, Error(ErrorCode::kQueueUnavailable, "The Redis client is closing."));
-  }
+  thread_.join();  // Run() returns only once nothing is pending
 }
 
 void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> keys,
