@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/check.h"
+#include "queue/async_pipeline.h"
 #include "queue/redis_connection.h"
 #include "queue/scripts.h"
 
@@ -187,8 +189,14 @@ Result<Job> Producer::ReadJob(std::string_view id,
 
 internal::AsyncPipeline& Producer::Async() {
   std::lock_guard lock(async_mutex_);
-  if (!async_) async_ = std::make_unique<internal::AsyncPipeline>(redis_, "");
+  if (!async_) async_ = std::make_unique<internal::AsyncPipeline>(redis_, "", io_watcher_);
   return *async_;
+}
+
+void Producer::UseIoWatcher(IoWatcher* watcher) {
+  std::lock_guard lock(async_mutex_);
+  VG_CHECK(async_ == nullptr);
+  io_watcher_ = watcher;
 }
 
 void Producer::GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,

@@ -28,11 +28,12 @@
 
 namespace vg::queue {
 
+class IoWatcher;
 namespace internal {
 class RedisConnection;
 class AsyncPipeline;
 struct Reply;
-}
+}  // namespace internal
 
 struct AddResult {
   std::string id;
@@ -111,10 +112,11 @@ class Producer {
   Status AddLog(std::string_view id, std::string_view line);
 
   // Asynchronous forms, for servers that must not hold a thread while Redis answers (the API's
-  // hot routes). Each call is queued and returns at once; the producer's own async connection
-  // and thread (started by the first such call) send every pending async call in one pipeline
-  // and run each `done` with the result the synchronous form would give. `done` runs on that
-  // thread: keep it short, hand heavy work elsewhere; it may make further async calls.
+  // hot routes). Each call is written to the producer's own async connection (made by the first
+  // such call) and returns at once; each `done` runs with the result the synchronous form would
+  // give, on the thread of the IoWatcher that saw the reply (the caller's event loop, see
+  // UseIoWatcher, or else a poll thread of the producer's). Callbacks run one at a time, in
+  // order: keep them short, hand heavy work elsewhere; they may make further async calls.
   // `data_keys` must outlive the call. Destroying the producer runs or fails (queue_unavailable)
   // every queued call before it returns, so whatever `done` uses must outlive the producer.
   void GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,
@@ -124,6 +126,10 @@ class Producer {
   // Plain commands (e.g. OwnerIndex::AddCommands), sent in order; `done` gets the first error.
   void CommandsAsync(std::vector<std::vector<std::string>> commands,
                      std::function<void(Status)> done);
+  // The async calls' replies are read on `watcher`'s loop (not owned; must outlive the producer,
+  // whose async callbacks it must stop running before the producer is destroyed). Call before
+  // the first async call.
+  void UseIoWatcher(IoWatcher* watcher);
 
  private:
   Result<internal::RedisConnection*> Connection();
@@ -147,6 +153,7 @@ class Producer {
   RedisOptions redis_;                              // for the async connection
   std::mutex async_mutex_;                          // guards the creation of async_
   std::unique_ptr<internal::AsyncPipeline> async_;  // made by the first async call
+  IoWatcher* io_watcher_ = nullptr;                 // guarded by async_mutex_
 };
 
 // Checks a custom job id against BullMQ's rules (not an integer, no ':', not "0").

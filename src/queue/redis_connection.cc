@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <thread>
 
 #include "obs/log.h"
@@ -74,6 +75,14 @@ bool IsUnavailableError(std::string_view text) {
          text.starts_with("TRYAGAIN");
 }
 
+void AppendBulk(std::string& out, std::string_view s) {
+  fmt::format_to(std::back_inserter(out), "${}\r\n", s.size());
+  out.append(s);
+  out.append("\r\n");
+}
+
+}  // namespace
+
 Status ErrorReplyStatus(const Reply& reply) {
   if (IsUnavailableError(reply.text)) {
     return Error(ErrorCode::kQueueUnavailable, "Redis is not ready: " + reply.text);
@@ -81,7 +90,42 @@ Status ErrorReplyStatus(const Reply& reply) {
   return Error(ErrorCode::kInternal, "Redis error: " + reply.text);
 }
 
-}  // namespace
+void AppendCommand(std::string& out, const std::vector<std::string>& args) {
+  fmt::format_to(std::back_inserter(out), "*{}\r\n", args.size());
+  for (const std::string& a : args) AppendBulk(out, a);
+}
+
+void AppendEvalCommand(std::string& out, const LuaScript& script,
+                       const std::vector<std::string>& keys, const std::vector<std::string>& args,
+                       bool by_sha) {
+  fmt::format_to(std::back_inserter(out), "*{}\r\n", 3 + keys.size() + args.size());
+  AppendBulk(out, by_sha ? "EVALSHA" : "EVAL");
+  AppendBulk(out, by_sha ? script.sha1 : script.body);
+  AppendBulk(out, std::to_string(keys.size()));
+  for (const std::string& k : keys) AppendBulk(out, k);
+  for (const std::string& a : args) AppendBulk(out, a);
+}
+
+ReplyReader::ReplyReader() : reader_(redisReaderCreate()) {}
+
+ReplyReader::~ReplyReader() { redisReaderFree(static_cast<redisReader*>(reader_)); }
+
+void ReplyReader::Feed(const char* data, size_t size) {
+  redisReaderFeed(static_cast<redisReader*>(reader_), data, size);
+}
+
+Result<std::optional<Reply>> ReplyReader::Next() {
+  void* raw = nullptr;
+  auto* reader = static_cast<redisReader*>(reader_);
+  if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
+    return Error(ErrorCode::kQueueUnavailable,
+                 fmt::format("Redis sent a malformed reply: {}", reader->errstr));
+  }
+  if (raw == nullptr) return std::optional<Reply>();
+  Reply reply = Convert(static_cast<redisReply*>(raw));
+  freeReplyObject(raw);
+  return std::optional<Reply>(std::move(reply));
+}
 
 int64_t Reply::AsInteger() const {
   if (type == Type::kInteger) return integer;
@@ -400,69 +444,13 @@ Result<Reply> PipelinedConnection::Eval(const LuaScript& script,
   return std::move(request.result);
 }
 
-AsyncPipeline::AsyncPipeline(RedisOptions options, std::string client_name)
-    : connection_(std::move(options), std::move(client_name)) {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "vg-redis-pipe");
-    Run();
-  });
-}
+int RedisConnection::socket_fd() const { return context_ ? context_->fd : -1; }
 
-AsyncPipeline::~AsyncPipeline() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();  // Run() returns only once nothing is pending
-}
-
-void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> keys,
-                           std::vector<std::string> args, Done done) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      pending_.push_back({script, std::move(keys), std::move(args), std::move(done)});
-      if (pending_.size() == 1) wake_.notify_one();
-      return;
-    }
-  }
-  Call call{script, {}, {}, std::move(done)};
-  Finish(call, Error(ErrorCode::kQueueUnavailable, "The Redis client is closing."));
-}
-
-void AsyncPipeline::Finish(Call& call, Result<Reply> result) {
-  try {
-    call.done(std::move(result));
-  } catch (const std::exception& e) {
-    obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", e.what()}});
-  } catch (...) {
-    obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", "unknown exception"}});
-  }
-}
-
-void AsyncPipeline::Run() {
-  std::vector<Call> batch;
-  std::vector<EvalCall> calls;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, nothing left
-      if (pending_.size() <= kMaxBatch) {
-        batch.swap(pending_);
-      } else {
-        batch.assign(std::make_move_iterator(pending_.begin()),
-                     std::make_move_iterator(pending_.begin() + kMaxBatch));
-        pending_.erase(pending_.begin(), pending_.begin() + kMaxBatch);
-      }
-    }
-    calls.clear();
-    for (const Call& c : batch) calls.push_back({c.script, &c.keys, &c.args});
-    std::vector<Result<Reply>> results = connection_.EvalMany(calls);
-    for (size_t i = 0; i < batch.size(); ++i) Finish(batch[i], std::move(results[i]));
-    batch.clear();
-  }
+void RedisConnection::Close() {
+  std::lock_guard lock(fd_mutex_);
+  fd_ = -1;
+  if (context_) redisFree(context_);
+  context_ = nullptr;
 }
 
 void RedisConnection::Interrupt() {

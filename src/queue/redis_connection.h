@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -47,6 +48,30 @@ struct EvalCall {
   const LuaScript* script;
   const std::vector<std::string>* keys;
   const std::vector<std::string>* args;
+};
+
+// RESP encoding, appended to `out`: a plain command, or EVALSHA (by_sha) / EVAL of a script.
+void AppendCommand(std::string& out, const std::vector<std::string>& args);
+void AppendEvalCommand(std::string& out, const LuaScript& script,
+                       const std::vector<std::string>& keys, const std::vector<std::string>& args,
+                       bool by_sha);
+// An error reply as a status: queue_unavailable while Redis loads or fails over, else internal.
+Status ErrorReplyStatus(const Reply& reply);
+
+// Decodes replies from bytes as they arrive (hiredis's reader). One thread at a time.
+class ReplyReader {
+ public:
+  ReplyReader();
+  ~ReplyReader();
+  ReplyReader(const ReplyReader&) = delete;
+  ReplyReader& operator=(const ReplyReader&) = delete;
+
+  void Feed(const char* data, size_t size);
+  // The next complete reply, nullopt until more bytes are fed, an error for a protocol error.
+  Result<std::optional<Reply>> Next();
+
+ private:
+  void* reader_;  // redisReader
 };
 
 class RedisConnection {
@@ -84,6 +109,11 @@ class RedisConnection {
 
   // Breaks a blocking call in progress from another thread by shutting the socket down.
   void Interrupt();
+  // The connected socket, or -1, for a caller that drives it itself (AsyncPipeline: it reads
+  // and writes the socket directly after Connect() and calls Close() when done with it).
+  int socket_fd() const;
+  // Closes the connection (no log); the next call reconnects.
+  void Close();
   bool connected() const { return context_ != nullptr; }
 
  private:
@@ -135,52 +165,6 @@ class PipelinedConnection {
   std::vector<Request*> pending_;  // guarded by mutex_
   std::vector<std::unique_ptr<RedisConnection>> lanes_;
   std::vector<RedisConnection*> idle_;  // guarded by mutex_: lanes no leader owns
-};
-
-// AsyncPipeline: script calls (and plain commands) that never block their caller. Submit queues
-// the call and returns; the pipeline's own thread sends every call pending at that moment in
-// one write on its own connection, reads the replies and runs each call's `done` with its
-// result, in submission order. Calls that arrive while a batch is on the wire form the next
-// batch, so under load many callers cost Redis one read and one write per batch. While Redis
-// is down every call fails at once with queue_unavailable (the connection is retried with its
-// backoff on the next batch); nothing waits for it.
-//
-// `done` runs on the pipeline's thread: keep it short (hand heavy work to another thread); it
-// may Submit again (the call joins the next batch). Exceptions from `done` are logged and
-// dropped. The destructor lets the calls already queued run (or fail), fails any call
-// submitted after it began with queue_unavailable, and joins the thread.
-// Thread safety: Submit is thread-safe.
-class AsyncPipeline {
- public:
-  using Done = std::function<void(Result<Reply>)>;
-
-  AsyncPipeline(RedisOptions options, std::string client_name);
-  ~AsyncPipeline();
-  AsyncPipeline(const AsyncPipeline&) = delete;
-  AsyncPipeline& operator=(const AsyncPipeline&) = delete;
-
-  // `script` null: `args` is a plain command. `script` must stay valid (embedded scripts do).
-  void Submit(const LuaScript* script, std::vector<std::string> keys,
-              std::vector<std::string> args, Done done);
-
- private:
-  struct Call {
-    const LuaScript* script;
-    std::vector<std::string> keys;
-    std::vector<std::string> args;
-    Done done;
-  };
-  static constexpr size_t kMaxBatch = 512;  // calls per write, to bound one batch's memory
-
-  void Run();
-  static void Finish(Call& call, Result<Reply> result);
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<Call> pending_;  // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
-  RedisConnection connection_;  // used by thread_ only
-  std::thread thread_;
 };
 
 }  // namespace vg::queue::internal

@@ -1,9 +1,13 @@
 // Black-box tests of the queue against a real redis-server: BullMQ's layout as stored (hash
 // fields, lists, sorted sets, markers, events), processing order, retries and backoff,
 // cancel, retry of failed jobs, retention, locks, stalled recovery, rate limit, events reader.
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "queue/consumer.h"
@@ -789,6 +793,86 @@ TEST_F(QueueTest, AsyncCallsFailAtOnceWhileRedisIsDown) {
   EXPECT_EQ(added.error().code(), ErrorCode::kQueueUnavailable);
   ASSERT_FALSE(job.ok());
   EXPECT_EQ(job.error().code(), ErrorCode::kQueueUnavailable);
+}
+
+// One async call and its result, waited for.
+Result<Job> SummaryOf(Producer& producer, const std::string& id, std::chrono::milliseconds wait) {
+  static constexpr std::string_view kKeys[] = {"owner"};
+  auto result = std::make_shared<std::optional<Result<Job>>>();
+  auto latch = std::make_shared<Latch>(1);
+  producer.GetJobSummaryAsync(id, kKeys, [result, latch](Result<Job> j) {
+    *result = std::move(j);
+    latch->CountDown();
+  });
+  if (!latch->Wait(wait)) return Status(ErrorCode::kInternal, "no answer in time");
+  return std::move(**result);
+}
+
+TEST_F(QueueTest, AsyncCallsReconnectAfterARedisRestartAndNeverHang) {
+  Producer producer(redis(), queue());
+  ASSERT_TRUE(producer.Add("render", Json{{"owner", "o"}}, {}).ok());
+  Result<Job> before = SummaryOf(producer, "1", std::chrono::seconds(3));
+  ASSERT_TRUE(before.ok()) << before.error().ToString();
+  server().Kill();
+  server().Restart();  // AOF on: the job is still there
+  // The first call on the dead connection may fail (queue_unavailable, never another error and
+  // never a hang); the pipeline then reconnects by itself.
+  bool recovered = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!recovered && std::chrono::steady_clock::now() < deadline) {
+    Result<Job> after = SummaryOf(producer, "1", std::chrono::seconds(3));
+    if (after.ok()) {
+      recovered = true;
+      EXPECT_EQ(after->data["owner"], "o");
+    } else {
+      ASSERT_EQ(after.error().code(), ErrorCode::kQueueUnavailable) << after.error().ToString();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(recovered);
+}
+
+TEST_F(QueueTest, AsyncCallsFailAfterTheCommandTimeoutWhenRedisHangsThenRecover) {
+  RedisOptions options = redis();
+  options.command_timeout_ms = 400;
+  Producer producer(options, queue());
+  ASSERT_TRUE(producer.Add("render", Json{{"owner", "o"}}, {}).ok());
+  ASSERT_TRUE(SummaryOf(producer, "1", std::chrono::seconds(3)).ok());
+  ASSERT_EQ(kill(server().pid(), SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  Result<Job> hung = SummaryOf(producer, "1", std::chrono::seconds(5));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(kill(server().pid(), SIGCONT), 0);
+  ASSERT_FALSE(hung.ok());
+  EXPECT_EQ(hung.error().code(), ErrorCode::kQueueUnavailable) << hung.error().ToString();
+  EXPECT_GE(waited, std::chrono::milliseconds(350));
+  EXPECT_LT(waited, std::chrono::milliseconds(2000));
+  EXPECT_TRUE(WaitFor([&] { return SummaryOf(producer, "1", std::chrono::seconds(3)).ok(); }, 5000));
+}
+
+TEST_F(QueueTest, AsyncCallsLargerThanTheSocketBuffersAreWrittenAsRedisReadsThem) {
+  Producer producer(redis(), queue());
+  // 48 MiB in one go: far more than a loopback socket holds, so the write waits for room.
+  constexpr int kCommands = 192;
+  const std::string value(256 * 1024, 'v');
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < kCommands; ++i) commands.push_back({"SET", Key("big" + std::to_string(i)), value});
+  Latch done(1);
+  Status result = Status(ErrorCode::kInternal, "not called");
+  producer.CommandsAsync(std::move(commands), [&](Status s) {
+    result = s;
+    done.CountDown();
+  });
+  ASSERT_TRUE(done.Wait(std::chrono::seconds(30)));
+  EXPECT_TRUE(result.ok()) << result.ToString();
+  EXPECT_EQ(client().Get({"STRLEN", Key("big0")}), std::to_string(value.size()));
+  EXPECT_EQ(client().Get({"STRLEN", Key("big" + std::to_string(kCommands - 1))}),
+            std::to_string(value.size()));
+  // The connection is still in step: a call after the big batch gets its own answer.
+  ASSERT_TRUE(producer.Add("render", Json{{"owner", "o"}}, {}).ok());
+  Result<Job> job = SummaryOf(producer, "1", std::chrono::seconds(3));
+  ASSERT_TRUE(job.ok()) << job.error().ToString();
+  EXPECT_EQ(job->data["owner"], "o");
 }
 
 }  // namespace
