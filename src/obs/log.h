@@ -29,7 +29,14 @@ struct Field {
   std::string value;
 };
 
+// Writes the line (and any deferred lines before it) to stderr before returning.
 void Log(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+// For lines logged at a high rate (one per HTTP request): the line is buffered and written,
+// in order, with the next Log() line, when 64 KiB are pending, or within 100 ms, so a busy
+// server makes one write() per batch instead of per line. Warnings and errors are not
+// deferred. Lines still buffered when the process is killed (SIGKILL) are lost; a normal
+// exit writes them.
+void LogDeferred(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
 // Lines below `level` are dropped. Default: kInfo.
 void SetLogLevel(Level level);
