@@ -6,6 +6,8 @@
 # render time / bare-encode time (wall and CPU).
 #
 #   bash bench/render/run.sh [path/to/vidgen] [threads]
+# VG_BENCH_ONLY="1080:standard" (sizes 1080/720, presets draft/standard/high, space-separated
+# size:preset pairs) runs only those rows.
 # Not a test: run it by hand, on a quiet machine if you can (the load average is printed; each
 # figure is the best of VG_BENCH_REPEAT runs, default 3, since load only makes runs slower).
 set -euo pipefail
@@ -15,6 +17,7 @@ vidgen=${1:-$root/build/release/src/app/vidgen}
 threads=${2:-$(nproc)}
 repeat=${VG_BENCH_REPEAT:-3}
 scene=${VG_BENCH_SCENE:-$root/../shared/bench/promo-1080p.json}
+only=${VG_BENCH_ONLY:-}
 [ -x "$vidgen" ] || { echo "build vidgen first (cmake --preset release && cmake --build --preset release)"; exit 2; }
 [ -f "$scene" ] || { echo "scene not found: $scene"; exit 2; }
 work=$(mktemp -d)
@@ -43,6 +46,7 @@ printf '%-6s %-8s %6s | %8s %7s %8s %7s %7s | %8s %7s %7s %7s | %6s %6s\n' size 
 for size in 1080 720; do
   if [ "$size" = 1080 ]; then w=1920; h=1080; else w=1280; h=720; fi
   for quality in draft standard high; do
+    if [ -n "$only" ] && [[ " $only " != *" $size:$quality "* ]]; then continue; fi
     case $quality in draft) preset=ultrafast; crf=28;; standard) preset=veryfast; crf=23;; high) preset=medium; crf=18;; esac
     node -e '
       const fs = require("fs"); const t = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));

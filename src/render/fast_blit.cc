@@ -121,10 +121,96 @@ __attribute__((target("avx2"))) void FilterBlendRowAvx2(uint32_t* dst, const uin
   FilterBlendRowPortable(dst + j, under + j, row, index + j, weight + j, width - j, opacity256);
 }
 
+// Enlarging (or shrinking by little), the eight destination pixels of a block take their
+// left source pixels from eight consecutive row-buffer entries starting at the block's first
+// left column, and their right ones from the next eight: two loads and two permutes replace
+// eight scalar loads. A block whose columns spread wider takes the scalar loads instead.
+struct BlockGather {
+  std::vector<int32_t> base;     // per block of 8: the first pixel's left column; −1: spread
+  std::vector<uint32_t> offset;  // per pixel: its left column − base (0..7)
+  std::vector<uint64_t> weight;  // per pixel, in unpack order: 0, 1, 4, 5, 2, 3, 6, 7
+};
+
+BlockGather MakeBlockGather(const int32_t* index, const uint64_t* weight, int width) {
+  BlockGather g;
+  const int blocks = width / 8;
+  g.base.resize(static_cast<size_t>(blocks));
+  g.offset.resize(8 * static_cast<size_t>(blocks));
+  g.weight.resize(8 * static_cast<size_t>(blocks));
+  constexpr int kUnpackOrder[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+  for (int b = 0; b < blocks; ++b) {
+    const int32_t* i = index + 8 * b;
+    const int32_t lowest = *std::min_element(i, i + 8), highest = *std::max_element(i, i + 8);
+    const bool near = lowest == i[0] && highest - lowest <= 7;
+    g.base[static_cast<size_t>(b)] = near ? i[0] : -1;
+    for (int k = 0; k < 8; ++k) {
+      g.offset[8 * static_cast<size_t>(b) + k] = near ? static_cast<uint32_t>(i[k] - i[0]) : 0;
+      g.weight[8 * static_cast<size_t>(b) + k] = weight[8 * b + kUnpackOrder[k]];
+    }
+  }
+  return g;
+}
+
+// Two pixels' filter (their (left, right) channel bytes interleaved in each lane) and blend
+// with the destination pixels as 16-bit lanes: FilterBlend4 after its shuffle.
+__attribute__((target("avx2"), always_inline)) inline __m256i FilterBlendInterleaved(
+    __m256i interleaved, __m256i weights, __m256i dst16, __m256i opacity) {
+  const __m256i p = _mm256_xor_si256(interleaved, _mm256_set1_epi8(static_cast<char>(0x80)));
+  __m256i s = _mm256_maddubs_epi16(weights, p);
+  s = _mm256_srli_epi16(_mm256_add_epi16(s, _mm256_set1_epi16(16384 + 64)), 7);
+  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
+  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
+  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
+  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(dst16, keep), _mm256_set1_epi16(128));
+  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+  return _mm256_add_epi16(s, t);
+}
+
+// FilterBlendRowAvx2 over blocks of 8 with BlockGather; the row buffer has 8 readable entries
+// past the last left column of every block.
+__attribute__((target("avx2"))) void FilterBlendRowBlocksAvx2(
+    uint32_t* dst, const uint32_t* under, const uint32_t* row, const int32_t* index,
+    const uint64_t* weight, int width, uint32_t opacity256, const BlockGather& g) {
+  const __m256i opacity = _mm256_set1_epi16(static_cast<int16_t>(opacity256));
+  const __m256i zero = _mm256_setzero_si256();
+  const int blocks = width / 8;
+  for (int b = 0; b < blocks; ++b) {
+    const int j = 8 * b;
+    const int32_t base = g.base[static_cast<size_t>(b)];
+    if (base < 0) {
+      FilterBlendRowAvx2(dst + j, under + j, row, index + j, weight + j, 8, opacity256);
+      continue;
+    }
+    const __m256i offset =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.offset.data() + j));
+    const __m256i left = _mm256_permutevar8x32_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + base)), offset);
+    const __m256i right = _mm256_permutevar8x32_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + base + 1)), offset);
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(under + j));
+    // Per lane, unpacklo holds pixels 0, 1 (4, 5) and unpackhi 2, 3 (6, 7); packus puts them
+    // back in order.
+    const __m256i lo = FilterBlendInterleaved(
+        _mm256_unpacklo_epi8(left, right),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.weight.data() + j)),
+        _mm256_unpacklo_epi8(u, zero), opacity);
+    const __m256i hi = FilterBlendInterleaved(
+        _mm256_unpackhi_epi8(left, right),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.weight.data() + j + 4)),
+        _mm256_unpackhi_epi8(u, zero), opacity);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_packus_epi16(lo, hi));
+  }
+  FilterBlendRowPortable(dst + 8 * blocks, under + 8 * blocks, row, index + 8 * blocks,
+                         weight + 8 * blocks, width - 8 * blocks, opacity256);
+}
+
 void FilterBlendRow(uint32_t* dst, const uint32_t* under, const uint32_t* row, const int32_t* index,
-                    const uint64_t* weight, int width, uint32_t opacity256) {
+                    const uint64_t* weight, int width, uint32_t opacity256,
+                    const BlockGather* blocks) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) {
+  if (avx2 && blocks) {
+    FilterBlendRowBlocksAvx2(dst, under, row, index, weight, width, opacity256, *blocks);
+  } else if (avx2) {
     FilterBlendRowAvx2(dst, under, row, index, weight, width, opacity256);
   } else {
     FilterBlendRowPortable(dst, under, row, index, weight, width, opacity256);
@@ -369,7 +455,11 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
   // Padded columns column_begin ..= column_last + 1 (the right neighbour), plus one slack
   // entry so the right neighbour of column w + 1 is readable (its weight is 0).
   const int span = std::max(0, column_last + 2 - column_begin + 1);
-  std::vector<uint32_t> row(static_cast<size_t>(span), 0);
+  // 8 more transparent entries: a block's loads read up to 8 entries past its first column.
+  std::vector<uint32_t> row(static_cast<size_t>(span) + 8, 0);
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  const BlockGather blocks =
+      avx2 ? MakeBlockGather(index.data(), weight.data(), width) : BlockGather{};
   // The bitmap's columns inside the span, and where they go in the row buffer; the others
   // stay transparent.
   const int bitmap_column_begin = std::max(0, column_begin - 1);
@@ -408,7 +498,8 @@ bool TryFastScaledPaint(cairo_t* cr, const assets::Bitmap& bitmap, double pixel_
                 std::memset(row_bytes, 0, static_cast<size_t>(bytes));
               }
             }
-            FilterBlendRow(dst, under, row.data(), index.data(), weight.data(), width, opacity256);
+            FilterBlendRow(dst, under, row.data(), index.data(), weight.data(), width, opacity256,
+                           avx2 ? &blocks : nullptr);
           });
   return true;
 }
