@@ -11,7 +11,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev libyuv-dev
   libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev librestinio-dev
   libasio-dev libhttp-parser-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libxml2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   # runtime: the private queue server, probes and fonts (Noto with colour emoji, Arabic,
   # Hebrew and CJK fallbacks; DejaVu)
   redis-server ffmpeg
