@@ -1,6 +1,8 @@
 // Job options ⇄ BullMQ's `opts` JSON, and Job decoding from a job hash.
 #include "queue/job.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace vg::queue {
@@ -203,6 +205,115 @@ Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::st
   }
   job.options = JobOptionsFromJson(job.opts);
   return job;
+}
+
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void SkipSpace(std::string_view s, size_t& i) {
+  while (i < s.size() && IsSpace(s[i])) ++i;
+}
+
+// Steps over a string starting at s[i] == '"'; false if it does not end.
+bool SkipString(std::string_view s, size_t& i, bool* has_escape = nullptr) {
+  for (++i; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') {
+      ++i;
+      return true;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) return false;
+    if (c == '\\') {
+      if (has_escape) *has_escape = true;
+      ++i;
+    }
+  }
+  return false;
+}
+
+// Steps over one value (objects and arrays with their brackets matched); false when the text
+// is malformed as far as this scan sees. Numbers and literals are checked by their characters;
+// the selected members are parsed for real afterwards.
+bool SkipValue(std::string_view s, size_t& i) {
+  std::string open;  // the brackets still open
+  do {
+    SkipSpace(s, i);
+    if (i >= s.size()) return false;
+    const char c = s[i];
+    if (c == '"') {
+      if (!SkipString(s, i)) return false;
+    } else if (c == '{' || c == '[') {
+      open.push_back(c);
+      ++i;
+      continue;
+    } else if (c == '}' || c == ']') {
+      if (open.empty() || open.back() != (c == '}' ? '{' : '[')) return false;
+      open.pop_back();
+      ++i;
+    } else if (c == ',' || c == ':') {
+      if (open.empty()) return false;
+      ++i;
+      continue;
+    } else {
+      const size_t start = i;
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '-' ||
+                              s[i] == '+' || s[i] == '.')) {
+        ++i;
+      }
+      if (i == start) return false;
+    }
+  } while (!open.empty());
+  return true;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> SelectTopLevelMembers(std::string_view text,
+                                                    std::span<const std::string_view> keys) {
+  nlohmann::json out = nlohmann::json::object();
+  size_t i = 0;
+  SkipSpace(text, i);
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  SkipSpace(text, i);
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+  } else {
+    for (;;) {
+      SkipSpace(text, i);
+      if (i >= text.size() || text[i] != '"') return std::nullopt;
+      const size_t name_start = i + 1;
+      bool escaped = false;
+      if (!SkipString(text, i, &escaped) || escaped) return std::nullopt;
+      const std::string_view name = text.substr(name_start, i - 1 - name_start);
+      SkipSpace(text, i);
+      if (i >= text.size() || text[i] != ':') return std::nullopt;
+      ++i;
+      SkipSpace(text, i);
+      const size_t value_start = i;
+      if (!SkipValue(text, i)) return std::nullopt;
+      if (std::find(keys.begin(), keys.end(), name) != keys.end()) {
+        nlohmann::json value = nlohmann::json::parse(text.substr(value_start, i - value_start),
+                                                     nullptr, /*allow_exceptions=*/false);
+        if (value.is_discarded()) return std::nullopt;
+        out[std::string(name)] = std::move(value);  // the last of duplicates wins, as in parse
+      }
+      SkipSpace(text, i);
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < text.size() && text[i] == '}') {
+        ++i;
+        break;
+      }
+      return std::nullopt;
+    }
+  }
+  SkipSpace(text, i);
+  if (i != text.size()) return std::nullopt;
+  return out;
 }
 
 }  // namespace vg::queue

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,5 +96,12 @@ struct Job {
 
 // Builds a Job from a flat HGETALL field/value list (internal to the queue, exposed for tests).
 Job JobFromHash(std::string id, const std::vector<std::pair<std::string, std::string>>& fields);
+
+// The members of a JSON object text whose names are in `keys` (other members are stepped over
+// without being decoded: what a status read needs of a job's data is a few top-level fields of
+// a whole template). nullopt when the text is not a well-formed object as far as the scan can
+// tell, or has a member name with escapes: the caller then parses it fully. Exposed for tests.
+std::optional<nlohmann::json> SelectTopLevelMembers(std::string_view text,
+                                                    std::span<const std::string_view> keys);
 
 }  // namespace vg::queue

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 namespace vg::queue {
 namespace {
 
@@ -86,6 +89,40 @@ TEST(JobTest, StateNames) {
   EXPECT_EQ(JobStateName(JobState::kWaitingChildren), "waiting-children");
   EXPECT_EQ(ParseJobState("prioritized"), JobState::kPrioritized);
   EXPECT_EQ(ParseJobState("nope"), JobState::kUnknown);
+}
+
+TEST(JobTest, SelectTopLevelMembersMatchesAFullParseAndStepsOverTheRest) {
+  static constexpr std::string_view kKeys[] = {"owner", "metadata", "webhookUrl"};
+  const std::string texts[] = {
+      R"({"owner":"o","template":{"tracks":[{"clips":[{"text":"a \"owner\": 1 } ] {"}]}]},)"
+      R"("metadata":{"orderId":"A-17","n":[1,2.5e3,-4,true,false,null]}})",
+      R"(  { "template" : { "owner" : "nested, not selected" } , "owner" : "top" }  )",
+      R"({"owner":"\u00fc\n","input":{"x":"}"},"webhookUrl":null})",
+      R"({})",
+      R"({"a":[],"b":{},"owner":"x","owner":"last wins"})",
+  };
+  for (const std::string& text : texts) {
+    std::optional<nlohmann::json> selected = SelectTopLevelMembers(text, kKeys);
+    ASSERT_TRUE(selected.has_value()) << text;
+    nlohmann::json::parser_callback_t filter = [](int depth, nlohmann::json::parse_event_t event,
+                                                  nlohmann::json& parsed) {
+      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+      const std::string& key = parsed.get_ref<const std::string&>();
+      return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+    };
+    EXPECT_EQ(*selected, nlohmann::json::parse(text, filter)) << text;
+  }
+  EXPECT_EQ((*SelectTopLevelMembers(texts[1], kKeys))["owner"], "top");
+}
+
+TEST(JobTest, SelectTopLevelMembersLeavesAnythingOddToTheFullParse) {
+  static constexpr std::string_view kKeys[] = {"owner"};
+  for (std::string_view text :
+       {R"([1,2])", R"("owner")", R"({"owner":"o")", R"({"owner":"o"} x)", R"({"a":[1,2}})",
+        R"({"a":{"b":1]})", R"({"own\u0065r":"o"})", R"({"owner":tru})", R"({"owner":})",
+        R"({"owner" "o"})", R"({"a":"unterminated})", R"({,})", "{\"a\":\"tab\there\"}", ""}) {
+    EXPECT_FALSE(SelectTopLevelMembers(text, kKeys).has_value()) << text;
+  }
 }
 
 }  // namespace

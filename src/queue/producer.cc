@@ -46,6 +46,11 @@ Result<Job> JobFromReply(std::string_view id, const Reply& reply,
   job.state = ParseJobState(reply.elements[0].text);
   if (summarise) {
     const auto& keep = *data_keys;
+    if (std::optional<nlohmann::json> selected = SelectTopLevelMembers(data_text, keep)) {
+      job.data = std::move(*selected);
+      return job;
+    }
+    // Not plainly well formed: the full parse decides (and reports what is wrong).
     nlohmann::json::parser_callback_t filter = [&keep](int depth, nlohmann::json::parse_event_t event,
                                                        nlohmann::json& parsed) {
       if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
