@@ -482,7 +482,7 @@ class Server::Impl {
   }
 
   // Logs and counts the request, then writes `answer` unless `answered`. Any thread (a deferred
-  // answer comes from the Redis pipeline's thread or the blocking pool).
+  // answer comes from the I/O thread that read its Redis reply, or from the blocking pool).
   void Finish(const Request& req, const std::string& route, const std::string& owner,
               std::chrono::steady_clock::time_point started, Answer& answer, bool answered) {
     // Counted before the answer goes out, so a client that reads /metrics right after its
