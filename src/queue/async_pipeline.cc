@@ -127,6 +127,8 @@ class PollWatcher final : public IoWatcher {
 
 namespace {
 
+constexpr size_t kCompactAfterBytes = 1 << 20;
+
 Status Unavailable(const RedisOptions& options) {
   return Error(ErrorCode::kQueueUnavailable,
                "Redis at " + options.Describe() + " is unavailable.");
@@ -246,6 +248,10 @@ void AsyncPipeline::FlushLocked(std::vector<Completion>& completions) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (out_sent_ >= kCompactAfterBytes) {  // a slow Redis: do not keep what it has read
+        out_.erase(0, out_sent_);
+        out_sent_ = 0;
+      }
       if (!write_armed_) {
         write_armed_ = true;
         watcher_->Watch(fd_, IoWatcher::Event::kWritable,
