@@ -200,46 +200,35 @@ Status JobsService::StartGenerate(std::string owner, std::string_view body,
                      {"createdAt", FormatIsoUtc(created_ms)}};
     return accepted;
   };
+  // The owner index entry goes in with the add (one script call), trimmed of entries older
+  // than the longest history.
+  const int64_t keep_ms =
+      int64_t{std::max(config_.completed_job_ttl_days, config_.failed_job_ttl_days)} * 86400 * 1000;
+  queue::AddIndexEntry index{queue::OwnerIndex::KeyFor(deps_.async_producer->keys(), owner),
+                             keep_ms > 0 ? now - keep_ms : 0};
   deps_.async_producer->AddAsync(
       "render", data, options,
-      [this, owner = std::move(owner), request_hash = std::move(request_hash), now, accept,
+      [this, request_hash = std::move(request_hash), now, accept,
        done = std::move(done)](Result<queue::AddResult> added) mutable {
         if (!added.ok()) return done(added.error());
-        if (added->duplicated) {
-          // A replayed Idempotency-Key: the same body gets the first answer again.
-          deps_.async_producer->GetJobSummaryAsync(
-              added->id, kSummaryDataKeys,
-              [request_hash = std::move(request_hash), accept,
-               done = std::move(done)](Result<queue::Job> existing) {
-                if (!existing.ok()) return done(existing.error());
-                std::string stored_hash =
-                    existing->data.is_object() ? existing->data.value("requestHash", "") : "";
-                if (stored_hash != request_hash) {
-                  return done(Status(ErrorCode::kIdempotencyConflict,
-                                     "This Idempotency-Key was used with a different request "
-                                     "body."));
-                }
-                done(accept(existing->id, existing->timestamp_ms));
-              });
-          return;
-        }
-        int64_t keep_ms =
-            int64_t{std::max(config_.completed_job_ttl_days, config_.failed_job_ttl_days)} *
-            86400 * 1000;
-        std::vector<std::vector<std::string>> index =
-            queue::OwnerIndex::AddCommands(deps_.async_producer->keys(), owner, added->id, now,
-                                           keep_ms);
-        deps_.async_producer->CommandsAsync(
-            std::move(index),
-            [id = added->id, now, accept, done = std::move(done)](Status indexed) {
-              if (!indexed.ok()) {
-                // The job is queued; only the list misses it. Log and answer 202 all the same.
-                obs::Log(obs::Level::kWarn, "api.owner_index_failed",
-                         {{"job", id}, {"error", indexed.ToString()}});
+        if (!added->duplicated) return done(accept(added->id, now));
+        // A replayed Idempotency-Key: the same body gets the first answer again.
+        deps_.async_producer->GetJobSummaryAsync(
+            added->id, kSummaryDataKeys,
+            [request_hash = std::move(request_hash), accept,
+             done = std::move(done)](Result<queue::Job> existing) {
+              if (!existing.ok()) return done(existing.error());
+              std::string stored_hash =
+                  existing->data.is_object() ? existing->data.value("requestHash", "") : "";
+              if (stored_hash != request_hash) {
+                return done(Status(ErrorCode::kIdempotencyConflict,
+                                   "This Idempotency-Key was used with a different request "
+                                   "body."));
               }
-              done(accept(id, now));
+              done(accept(existing->id, existing->timestamp_ms));
             });
-      });
+      },
+      &index);
   return Status::Ok();
 }
 

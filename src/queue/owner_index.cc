@@ -25,6 +25,10 @@ std::string KeyOf(const QueueKeys& keys, std::string_view owner) {
 
 std::string OwnerIndex::Key(std::string_view owner) const { return KeyOf(keys_, owner); }
 
+std::string OwnerIndex::KeyFor(const QueueKeys& keys, std::string_view owner) {
+  return KeyOf(keys, owner);
+}
+
 std::vector<std::vector<std::string>> OwnerIndex::AddCommands(const QueueKeys& keys,
                                                               std::string_view owner,
                                                               std::string_view job_id,

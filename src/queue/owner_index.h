@@ -42,6 +42,7 @@ class OwnerIndex {
 
   // "<prefix>:<queue>:owner:<owner>".
   std::string Key(std::string_view owner) const;
+  static std::string KeyFor(const QueueKeys& keys, std::string_view owner);
 
   // Adds `job_id` with score `timestamp_ms`, and removes entries older than
   // `timestamp_ms - keep_ms` (keep_ms <= 0: keep all).

@@ -216,13 +216,19 @@ void Producer::GetJobSummaryAsync(std::string id, std::span<const std::string_vi
 }
 
 void Producer::AddAsync(std::string_view name, const nlohmann::json& data,
-                        const JobOptions& options, std::function<void(Result<AddResult>)> done) {
+                        const JobOptions& options, std::function<void(Result<AddResult>)> done,
+                        const AddIndexEntry* index) {
   std::vector<std::string> args;
-  args.reserve(9);
+  args.reserve(10);
   args.push_back(keys_.Base());
   Status valid = AppendAdd(args, name, data, options, clock_->NowUnixMs());
   if (!valid.ok()) return done(valid);
-  Async().Submit(&Script("add_jobs"), AddKeys(), std::move(args),
+  std::vector<std::string> keys = AddKeys();
+  if (index) {
+    keys.push_back(index->key);
+    args.push_back(std::to_string(std::max<int64_t>(0, index->trim_below_ms)));
+  }
+  Async().Submit(&Script("add_jobs"), std::move(keys), std::move(args),
                  [done = std::move(done)](Result<Reply> reply) {
                    if (!reply.ok()) return done(reply.error());
                    std::vector<AddResult> results;

@@ -35,6 +35,12 @@ class AsyncPipeline;
 struct Reply;
 }  // namespace internal
 
+// A sorted set an add also writes (the API's per-owner index, OwnerIndex::KeyFor).
+struct AddIndexEntry {
+  std::string key;
+  int64_t trim_below_ms = 0;
+};
+
 struct AddResult {
   std::string id;
   bool duplicated = false;  // a job with this custom id existed: nothing was changed
@@ -121,8 +127,12 @@ class Producer {
   // every queued call before it returns, so whatever `done` uses must outlive the producer.
   void GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,
                           std::function<void(Result<Job>)> done);
+  // With `index`, the same script call also puts the new job (not a duplicate) in that sorted
+  // set, scored by its timestamp, and trims the set below `index->trim_below_ms` (0: no trim):
+  // what OwnerIndex::Add does, without a second round trip.
   void AddAsync(std::string_view name, const nlohmann::json& data, const JobOptions& options,
-                std::function<void(Result<AddResult>)> done);
+                std::function<void(Result<AddResult>)> done,
+                const AddIndexEntry* index = nullptr);
   // Plain commands (e.g. OwnerIndex::AddCommands), sent in order; `done` gets the first error.
   void CommandsAsync(std::vector<std::vector<std::string>> commands,
                      std::function<void(Status)> done);

@@ -769,6 +769,48 @@ TEST_F(QueueTest, AsyncCallsFromManyThreadsArePipelinedAndAnswerLikeTheSyncForms
   EXPECT_TRUE(after_flush.ok()) << after_flush.error().ToString();
 }
 
+TEST_F(QueueTest, AsyncAddWritesTheOwnerIndexInTheSameCallAndTrimsIt) {
+  Producer producer(redis(), queue());
+  const std::string key = OwnerIndex::KeyFor(producer.keys(), "o");
+  client().Command({"ZADD", key, "100", "old"});
+  client().Command({"ZADD", key, "5000", "recent"});
+  auto add = [&](const JobOptions& options, const AddIndexEntry* index) {
+    Latch done(1);
+    Result<AddResult> added = Status(ErrorCode::kInternal, "not called");
+    producer.AddAsync("render", Json{{"owner", "o"}}, options, [&](Result<AddResult> r) {
+      added = std::move(r);
+      done.CountDown();
+    }, index);
+    EXPECT_TRUE(done.Wait(std::chrono::seconds(5)));
+    return added;
+  };
+  JobOptions options;
+  options.timestamp_ms = 9000;
+  AddIndexEntry index{key, 1000};  // entries scored below 1000 go
+  Result<AddResult> first = add(options, &index);
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(client().Get({"ZSCORE", key, first->id}), "9000");
+  EXPECT_EQ(client().Get({"ZSCORE", key, "recent"}), "5000");
+  EXPECT_TRUE(client().Command({"ZSCORE", key, "old"}).is_nil);
+  EXPECT_EQ(client().Get({"HGET", Key(first->id), "timestamp"}), "9000");
+  // A duplicate (same custom id) is not indexed again; no trim asked: nothing removed.
+  options.job_id = "custom";
+  options.timestamp_ms = 10000;
+  AddIndexEntry no_trim{key, 0};
+  ASSERT_TRUE(add(options, &no_trim).ok());
+  options.timestamp_ms = 20000;
+  Result<AddResult> again = add(options, &no_trim);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicated);
+  EXPECT_EQ(client().Get({"ZSCORE", key, "custom"}), "10000");
+  EXPECT_EQ(client().Get({"ZCARD", key}), "3");
+  // Without an index the add leaves the set alone.
+  options.job_id.reset();
+  Result<AddResult> plain = add(options, nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  EXPECT_EQ(client().Get({"ZCARD", key}), "3");
+}
+
 TEST_F(QueueTest, AsyncCallsFailAtOnceWhileRedisIsDown) {
   RedisOptions nowhere = redis();
   nowhere.port = vg::testing::FreeLoopbackPort();
