@@ -270,7 +270,7 @@ class Server::Impl {
     // The hot routes' own producer: its async pipeline never blocks an I/O thread.
     async_producer_ = std::make_unique<queue::Producer>(redis, queue, deps_.clock);
     // Its replies are read on the I/O threads, which then write the answers themselves.
-    async_producer_->UseIoWatcher(&redis_watcher_);
+    async_producer_->UseIoWatcher(&redis_watcher_, IoThreads());
     JobsDependencies jobs_deps;
     jobs_deps.async_producer = async_producer_.get();
     jobs_deps.producers = producer_pool_.get();

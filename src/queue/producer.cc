@@ -194,14 +194,19 @@ Result<Job> Producer::ReadJob(std::string_view id,
 
 internal::AsyncPipeline& Producer::Async() {
   std::lock_guard lock(async_mutex_);
-  if (!async_) async_ = std::make_unique<internal::AsyncPipeline>(redis_, "", io_watcher_);
-  return *async_;
+  if (async_.empty()) {
+    for (int i = 0; i < async_connections_; ++i) {
+      async_.push_back(std::make_unique<internal::AsyncPipeline>(redis_, "", io_watcher_));
+    }
+  }
+  return *async_[next_async_++ % async_.size()];
 }
 
-void Producer::UseIoWatcher(IoWatcher* watcher) {
+void Producer::UseIoWatcher(IoWatcher* watcher, int connections) {
   std::lock_guard lock(async_mutex_);
-  VG_CHECK(async_ == nullptr);
+  VG_CHECK(async_.empty());
   io_watcher_ = watcher;
+  async_connections_ = std::max(1, connections);
 }
 
 void Producer::GetJobSummaryAsync(std::string id, std::span<const std::string_view> data_keys,

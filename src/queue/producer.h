@@ -136,10 +136,11 @@ class Producer {
   // Plain commands (e.g. OwnerIndex::AddCommands), sent in order; `done` gets the first error.
   void CommandsAsync(std::vector<std::vector<std::string>> commands,
                      std::function<void(Status)> done);
-  // The async calls' replies are read on `watcher`'s loop (not owned; must outlive the producer,
-  // whose async callbacks it must stop running before the producer is destroyed). Call before
-  // the first async call.
-  void UseIoWatcher(IoWatcher* watcher);
+  // The async calls' replies are read on `watcher`'s loop (not owned, may be null; must outlive
+  // the producer, whose async callbacks it must stop running before the producer is destroyed),
+  // over `connections` connections taken in turn (one per loop thread keeps the callbacks of
+  // many threads from queueing behind one reader). Call before the first async call.
+  void UseIoWatcher(IoWatcher* watcher, int connections = 1);
 
  private:
   Result<internal::RedisConnection*> Connection();
@@ -161,9 +162,11 @@ class Producer {
   std::mutex mutex_;  // serialises use of connection_
   std::unique_ptr<internal::RedisConnection> connection_;
   RedisOptions redis_;                              // for the async connection
-  std::mutex async_mutex_;                          // guards the creation of async_
-  std::unique_ptr<internal::AsyncPipeline> async_;  // made by the first async call
-  IoWatcher* io_watcher_ = nullptr;                 // guarded by async_mutex_
+  std::mutex async_mutex_;  // guards the members below
+  std::vector<std::unique_ptr<internal::AsyncPipeline>> async_;  // made by the first async call
+  size_t next_async_ = 0;         // the connection the next async call takes
+  IoWatcher* io_watcher_ = nullptr;
+  int async_connections_ = 1;
 };
 
 // Checks a custom job id against BullMQ's rules (not an integer, no ':', not "0").

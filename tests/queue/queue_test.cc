@@ -3,6 +3,7 @@
 // cancel, retry of failed jobs, retention, locks, stalled recovery, rate limit, events reader.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -769,6 +770,64 @@ TEST_F(QueueTest, AsyncCallsFromManyThreadsArePipelinedAndAnswerLikeTheSyncForms
   EXPECT_TRUE(after_flush.ok()) << after_flush.error().ToString();
 }
 
+// One async call and its result, waited for.
+Result<Job> SummaryOf(Producer& producer, const std::string& id, std::chrono::milliseconds wait) {
+  static constexpr std::string_view kKeys[] = {"owner"};
+  auto result = std::make_shared<std::optional<Result<Job>>>();
+  auto latch = std::make_shared<Latch>(1);
+  producer.GetJobSummaryAsync(id, kKeys, [result, latch](Result<Job> j) {
+    *result = std::move(j);
+    latch->CountDown();
+  });
+  if (!latch->Wait(wait)) return Status(ErrorCode::kInternal, "no answer in time");
+  return std::move(**result);
+}
+
+TEST_F(QueueTest, AsyncCallsSpreadOverSeveralConnectionsStayCorrect) {
+  Producer producer(redis(), queue());
+  producer.UseIoWatcher(nullptr, 3);
+  auto clients = [&] {
+    const std::string list = client().Get({"CLIENT", "LIST"});
+    return std::count(list.begin(), list.end(), '\n');
+  };
+  const auto clients_before = clients();
+  constexpr int kThreads = 6, kPerThread = 50;
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::atomic<int> failures{0};
+  Latch added(kThreads * kPerThread);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        producer.AddAsync("render", Json{{"t", t}, {"i", i}, {"owner", "o"}}, {},
+                          [&](Result<AddResult> r) {
+                            if (!r.ok() || r->duplicated) {
+                              ++failures;
+                            } else {
+                              std::lock_guard lock(mutex);
+                              ids.insert(r->id);
+                            }
+                            added.CountDown();
+                          });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(added.Wait(std::chrono::seconds(10)));
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ids.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(client().Int({"LLEN", Key("wait")}), kThreads * kPerThread);
+  EXPECT_EQ(clients() - clients_before, 3);
+  // Each connection answers its own calls.
+  for (const std::string& id : {std::string("1"), std::string("150"), std::string("300")}) {
+    Result<Job> job = SummaryOf(producer, id, std::chrono::seconds(3));
+    ASSERT_TRUE(job.ok()) << job.error().ToString();
+    EXPECT_EQ(job->id, id);
+    EXPECT_EQ(job->data, (Json{{"owner", "o"}}));
+  }
+}
+
 TEST_F(QueueTest, AsyncAddWritesTheOwnerIndexInTheSameCallAndTrimsIt) {
   Producer producer(redis(), queue());
   const std::string key = OwnerIndex::KeyFor(producer.keys(), "o");
@@ -835,19 +894,6 @@ TEST_F(QueueTest, AsyncCallsFailAtOnceWhileRedisIsDown) {
   EXPECT_EQ(added.error().code(), ErrorCode::kQueueUnavailable);
   ASSERT_FALSE(job.ok());
   EXPECT_EQ(job.error().code(), ErrorCode::kQueueUnavailable);
-}
-
-// One async call and its result, waited for.
-Result<Job> SummaryOf(Producer& producer, const std::string& id, std::chrono::milliseconds wait) {
-  static constexpr std::string_view kKeys[] = {"owner"};
-  auto result = std::make_shared<std::optional<Result<Job>>>();
-  auto latch = std::make_shared<Latch>(1);
-  producer.GetJobSummaryAsync(id, kKeys, [result, latch](Result<Job> j) {
-    *result = std::move(j);
-    latch->CountDown();
-  });
-  if (!latch->Wait(wait)) return Status(ErrorCode::kInternal, "no answer in time");
-  return std::move(**result);
 }
 
 TEST_F(QueueTest, AsyncCallsReconnectAfterARedisRestartAndNeverHang) {
