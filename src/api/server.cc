@@ -18,6 +18,7 @@
 #include <restinio/all.hpp>
 #include <restinio/websocket/websocket.hpp>
 #include <thread>
+#include <unordered_map>
 
 #include "api/asio_io_watcher.h"
 #include "api/auth.h"
@@ -497,15 +498,9 @@ class Server::Impl {
               {"ms", seconds * 1000.0},
               {"owner", owner.empty() ? "-" : owner}});
     if (deps_.metrics) {
-      deps_.metrics
-          ->counter(
-              "vidgen_http_requests_total", "HTTP requests by route, method and status",
-              {{"route", route}, {"method", method}, {"status", std::to_string(answer.status)}})
-          .Increment();
-      deps_.metrics
-          ->histogram("vidgen_http_request_duration_seconds", "HTTP request latency by route",
-                      obs::Metrics::LatencyBuckets(), {{"route", route}})
-          .Observe(seconds);
+      RequestSeries& series = SeriesFor(route, method, answer.status);
+      series.requests->Increment();
+      series.latency->Observe(seconds);
     }
     if (!answered) {
       try {
@@ -514,6 +509,28 @@ class Server::Impl {
         obs::Log(obs::Level::kWarn, "api.write_failed", {{"route", route}, {"error", e.what()}});
       }
     }
+  }
+
+  // The request counter and latency histogram of one route, method and status. The registry
+  // keeps its series forever, so the pointers are cached here: a lookup by label set (sorting
+  // and comparing label strings under the registry's lock) twice per request is gone.
+  struct RequestSeries {
+    obs::Counter* requests = nullptr;
+    obs::Histogram* latency = nullptr;
+  };
+  RequestSeries& SeriesFor(const std::string& route, const std::string& method, int status) {
+    std::string key = fmt::format("{}\n{}\n{}", route, method, status);
+    std::lock_guard lock(series_mutex_);
+    RequestSeries& series = series_[std::move(key)];
+    if (series.requests == nullptr) {
+      series.requests = &deps_.metrics->counter(
+          "vidgen_http_requests_total", "HTTP requests by route, method and status",
+          {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+      series.latency = &deps_.metrics->histogram("vidgen_http_request_duration_seconds",
+                                                 "HTTP request latency by route",
+                                                 obs::Metrics::LatencyBuckets(), {{"route", route}});
+    }
+    return series;
   }
 
   void AddCors(const Request& req, Answer* a) {
@@ -958,6 +975,9 @@ class Server::Impl {
   std::atomic<int> port_{0};
   std::atomic<bool> stopped_{false};
   std::mutex gauge_mutex_;
+  std::mutex series_mutex_;
+  // Keyed by "route\nmethod\nstatus"; routes are the route patterns, so the map stays small.
+  std::unordered_map<std::string, RequestSeries> series_;  // guarded by series_mutex_
   std::chrono::steady_clock::time_point last_refresh_{};
 };
 
