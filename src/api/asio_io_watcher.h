@@ -6,12 +6,11 @@
 // watcher; callbacks run on the threads that run the io_context.
 #pragma once
 
+#include <asio.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-
-#include <asio.hpp>
 
 #include "queue/io_watcher.h"
 

@@ -88,8 +88,8 @@ class PollWatcher final : public IoWatcher {
       {
         std::lock_guard lock(mutex_);
         for (const auto& [fd, waits] : waits_) {
-          const short events = static_cast<short>((waits.readable ? POLLIN : 0) |
-                                                  (waits.writable ? POLLOUT : 0));
+          const short events =
+              static_cast<short>((waits.readable ? POLLIN : 0) | (waits.writable ? POLLOUT : 0));
           if (events != 0) fds.push_back({fd, events, 0});
         }
       }
@@ -119,9 +119,9 @@ class PollWatcher final : public IoWatcher {
 
   const int wake_fd_;
   std::mutex mutex_;
-  std::map<int, Waits> waits_;  // guarded by mutex_
+  std::map<int, Waits> waits_;                   // guarded by mutex_
   std::vector<std::function<void()>> deferred_;  // guarded by mutex_
-  bool stopping_ = false;       // guarded by mutex_
+  bool stopping_ = false;                        // guarded by mutex_
   std::thread thread_;
 };
 
@@ -130,8 +130,7 @@ namespace {
 constexpr size_t kCompactAfterBytes = 1 << 20;
 
 Status Unavailable(const RedisOptions& options) {
-  return Error(ErrorCode::kQueueUnavailable,
-               "Redis at " + options.Describe() + " is unavailable.");
+  return Error(ErrorCode::kQueueUnavailable, "Redis at " + options.Describe() + " is unavailable.");
 }
 
 }  // namespace
@@ -180,8 +179,7 @@ void AsyncPipeline::Run(std::vector<Completion>& completions) {
     } catch (const std::exception& e) {
       obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", e.what()}});
     } catch (...) {
-      obs::Log(obs::Level::kError, "queue.async_callback_failed",
-               {{"error", "unknown exception"}});
+      obs::Log(obs::Level::kError, "queue.async_callback_failed", {{"error", "unknown exception"}});
     }
   }
   completions.clear();
@@ -195,8 +193,8 @@ void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> key
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
-      completions.push_back(
-          {std::move(call.done), Status(ErrorCode::kQueueUnavailable, "The Redis client is closing.")});
+      completions.push_back({std::move(call.done),
+                             Status(ErrorCode::kQueueUnavailable, "The Redis client is closing.")});
     } else if (state_ == State::kUp) {
       // Written by a deferred flush, with the calls the loop's other ready work makes.
       QueueLocked(std::move(call));
@@ -240,8 +238,8 @@ void AsyncPipeline::OnFlush(uint64_t generation) {
 
 void AsyncPipeline::FlushLocked(std::vector<Completion>& completions) {
   while (out_sent_ < out_.size()) {
-    const ssize_t n = send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       continue;
@@ -376,7 +374,8 @@ void AsyncPipeline::Supervise() {
       Status connected = connection_.Connect();
       int fd = connection_.socket_fd();
       if (connected.ok() && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-        connected = Error(ErrorCode::kQueueUnavailable, "Cannot make the Redis socket non-blocking.");
+        connected =
+            Error(ErrorCode::kQueueUnavailable, "Cannot make the Redis socket non-blocking.");
         connection_.Close();
       }
       lock.lock();
@@ -401,8 +400,8 @@ void AsyncPipeline::Supervise() {
         }
       } else {
         state_ = State::kDown;
-        backoff_ms_ = std::clamp(backoff_ms_ * 2, options_.reconnect_min_ms,
-                                 options_.reconnect_max_ms);
+        backoff_ms_ =
+            std::clamp(backoff_ms_ * 2, options_.reconnect_min_ms, options_.reconnect_max_ms);
         retry_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms_);
         for (Call& call : waiting) completions.push_back({std::move(call.done), connected});
       }

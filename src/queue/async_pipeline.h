@@ -49,8 +49,8 @@ class AsyncPipeline {
   AsyncPipeline& operator=(const AsyncPipeline&) = delete;
 
   // `script` null: `args` is a plain command. `script` must stay valid (embedded scripts do).
-  void Submit(const LuaScript* script, std::vector<std::string> keys,
-              std::vector<std::string> args, Done done);
+  void Submit(const LuaScript* script, std::vector<std::string> keys, std::vector<std::string> args,
+              Done done);
 
  private:
   enum class State { kDown, kConnecting, kUp };
@@ -87,20 +87,20 @@ class AsyncPipeline {
 
   std::mutex mutex_;
   std::condition_variable supervisor_wake_;
-  State state_ = State::kDown;                            // guarded by mutex_
-  bool stopping_ = false;                                 // guarded by mutex_
-  int fd_ = -1;                                           // guarded by mutex_
-  uint64_t generation_ = 0;  // guarded by mutex_: bumped per connection, stale wakeups ignored
-  std::string out_;          // guarded by mutex_: encoded calls the socket has not taken yet
-  size_t out_sent_ = 0;      // guarded by mutex_: bytes of out_ already written
+  State state_ = State::kDown;  // guarded by mutex_
+  bool stopping_ = false;       // guarded by mutex_
+  int fd_ = -1;                 // guarded by mutex_
+  uint64_t generation_ = 0;     // guarded by mutex_: bumped per connection, stale wakeups ignored
+  std::string out_;             // guarded by mutex_: encoded calls the socket has not taken yet
+  size_t out_sent_ = 0;         // guarded by mutex_: bytes of out_ already written
   std::deque<Call> in_flight_;  // guarded by mutex_: sent (or in out_), oldest first
   std::vector<Call> waiting_;   // guarded by mutex_: submitted while connecting
   std::unique_ptr<ReplyReader> reader_;  // guarded by mutex_
-  bool read_armed_ = false;    // guarded by mutex_: a readable wait is outstanding
-  bool reading_ = false;       // guarded by mutex_: a thread is running callbacks
-  bool write_armed_ = false;   // guarded by mutex_
-  bool flush_deferred_ = false;  // guarded by mutex_: an OnFlush is on its way
-  int64_t backoff_ms_ = 0;     // guarded by mutex_
+  bool read_armed_ = false;              // guarded by mutex_: a readable wait is outstanding
+  bool reading_ = false;                 // guarded by mutex_: a thread is running callbacks
+  bool write_armed_ = false;             // guarded by mutex_
+  bool flush_deferred_ = false;          // guarded by mutex_: an OnFlush is on its way
+  int64_t backoff_ms_ = 0;               // guarded by mutex_
   std::chrono::steady_clock::time_point retry_at_{};  // guarded by mutex_
   std::thread supervisor_;
 };
