@@ -229,42 +229,18 @@ Status RedisConnection::ConnectionLost(const char* what) {
                fmt::format("Lost the connection to Redis at {}.", options_.Describe()));
 }
 
+// Encoded by the same functions the async pipeline uses, handed to hiredis as formatted bytes.
 void RedisConnection::Append(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lens.data());
+  std::string command;
+  AppendCommand(command, args);
+  redisAppendFormattedCommand(context_, command.data(), command.size());
 }
 
 void RedisConnection::AppendEval(const LuaScript& script, const std::vector<std::string>& keys,
                                  const std::vector<std::string>& args, bool by_sha) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  const size_t n = 3 + keys.size() + args.size();
-  argv.reserve(n);
-  lens.reserve(n);
-  std::string numkeys = std::to_string(keys.size());
-  argv.push_back(by_sha ? "EVALSHA" : "EVAL");
-  lens.push_back(by_sha ? 7 : 4);
-  std::string_view code = by_sha ? script.sha1 : script.body;
-  argv.push_back(code.data());
-  lens.push_back(code.size());
-  argv.push_back(numkeys.data());
-  lens.push_back(numkeys.size());
-  for (const auto& k : keys) {
-    argv.push_back(k.data());
-    lens.push_back(k.size());
-  }
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(context_, static_cast<int>(n), argv.data(), lens.data());
+  std::string command;
+  AppendEvalCommand(command, script, keys, args, by_sha);
+  redisAppendFormattedCommand(context_, command.data(), command.size());
 }
 
 Result<Reply> RedisConnection::ReadReply() {

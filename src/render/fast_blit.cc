@@ -75,6 +75,28 @@ __attribute__((target("avx2"), always_inline)) inline __m256i LoadPairs4(const u
                            static_cast<long long>(q[1]), static_cast<long long>(q[0]));
 }
 
+// The fade (`opacity` in 0..256) and the OVER blend of 16-bit source channels onto the
+// destination's, as FilterBlendPixel and BlendPixel.
+__attribute__((target("avx2"), always_inline)) inline __m256i Blend16(__m256i s, __m256i d,
+                                                                      __m256i opacity) {
+  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
+  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
+  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
+  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(d, keep), _mm256_set1_epi16(128));
+  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
+  return _mm256_add_epi16(s, t);
+}
+
+// Two pixels' filter (their (left, right) channel bytes interleaved in each lane) and blend
+// with the destination pixels as 16-bit lanes: FilterBlend4 after its shuffle.
+__attribute__((target("avx2"), always_inline)) inline __m256i FilterBlendInterleaved(
+    __m256i interleaved, __m256i weights, __m256i dst16, __m256i opacity) {
+  const __m256i p = _mm256_xor_si256(interleaved, _mm256_set1_epi8(static_cast<char>(0x80)));
+  __m256i s = _mm256_maddubs_epi16(weights, p);
+  s = _mm256_srli_epi16(_mm256_add_epi16(s, _mm256_set1_epi16(16384 + 64)), 7);
+  return Blend16(s, dst16, opacity);
+}
+
 // Four pixels: the channels of each pair interleaved (left, right, left, right…) and made
 // signed by flipping their top bit, so pmaddubsw (unsigned weights × signed pixels) gives
 // (128 − w)·(a − 128) + w·(b − 128) = (128 − w)·a + w·b − 16384 in 16 bits; adding 16384 + 64
@@ -86,17 +108,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256i FilterBlend4(__m25
                                                                            __m256i opacity) {
   const __m256i interleave = _mm256_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15,
                                               0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
-  const __m256i p = _mm256_xor_si256(_mm256_shuffle_epi8(pairs, interleave),
-                                     _mm256_set1_epi8(static_cast<char>(0x80)));
-  __m256i s = _mm256_maddubs_epi16(weights, p);
-  s = _mm256_srli_epi16(_mm256_add_epi16(s, _mm256_set1_epi16(16384 + 64)), 7);
-  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
-  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
-  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
-  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_cvtepu8_epi16(dst4), keep),
-                               _mm256_set1_epi16(128));
-  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
-  return _mm256_add_epi16(s, t);
+  return FilterBlendInterleaved(_mm256_shuffle_epi8(pairs, interleave), weights,
+                                _mm256_cvtepu8_epi16(dst4), opacity);
 }
 
 __attribute__((target("avx2"))) void FilterBlendRowAvx2(uint32_t* dst, const uint32_t* under,
@@ -149,21 +162,6 @@ BlockGather MakeBlockGather(const int32_t* index, const uint64_t* weight, int wi
     }
   }
   return g;
-}
-
-// Two pixels' filter (their (left, right) channel bytes interleaved in each lane) and blend
-// with the destination pixels as 16-bit lanes: FilterBlend4 after its shuffle.
-__attribute__((target("avx2"), always_inline)) inline __m256i FilterBlendInterleaved(
-    __m256i interleaved, __m256i weights, __m256i dst16, __m256i opacity) {
-  const __m256i p = _mm256_xor_si256(interleaved, _mm256_set1_epi8(static_cast<char>(0x80)));
-  __m256i s = _mm256_maddubs_epi16(weights, p);
-  s = _mm256_srli_epi16(_mm256_add_epi16(s, _mm256_set1_epi16(16384 + 64)), 7);
-  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
-  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
-  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
-  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(dst16, keep), _mm256_set1_epi16(128));
-  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
-  return _mm256_add_epi16(s, t);
 }
 
 // FilterBlendRowAvx2 over blocks of 8 with BlockGather; the row buffer has 8 readable entries
@@ -224,16 +222,6 @@ void BlendRowPortable(uint32_t* dst, const uint32_t* under, const uint32_t* src,
   for (int j = 0; j < width; ++j) {
     dst[j] = FilterBlendPixel(src[j], src[j], 0, opacity256, under[j]);
   }
-}
-
-__attribute__((target("avx2"), always_inline)) inline __m256i Blend16(__m256i s, __m256i d,
-                                                                      __m256i opacity) {
-  s = _mm256_srli_epi16(_mm256_mullo_epi16(s, opacity), 8);
-  const __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(s, 0xff), 0xff);
-  const __m256i keep = _mm256_sub_epi16(_mm256_set1_epi16(255), alpha);
-  __m256i t = _mm256_add_epi16(_mm256_mullo_epi16(d, keep), _mm256_set1_epi16(128));
-  t = _mm256_srli_epi16(_mm256_add_epi16(t, _mm256_srli_epi16(t, 8)), 8);
-  return _mm256_add_epi16(s, t);
 }
 
 __attribute__((target("avx2"))) void BlendRowAvx2(uint32_t* dst, const uint32_t* under,
