@@ -16,8 +16,8 @@ packages=(
   # Hebrew and CJK fallbacks; DejaVu)
   redis-server ffmpeg
   fonts-noto-core fonts-noto-color-emoji fonts-noto-cjk fonts-dejavu-core fontconfig
-  # test tools
-  curl procps time
+  # test tools; wrk loads the servers in bench/api
+  curl procps time wrk
 )
 
 missing=()

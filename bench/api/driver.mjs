@@ -4,10 +4,12 @@
 //       One request of the route, its answer checked (generate: 202 with a jobId and a Location;
 //       status: 200 with jobId and status "queued"). Prints the jobId. Exit 1 on a wrong answer.
 //   node driver.mjs run    <base-url> <route> <server-name> <pids> [body.json] [jobId]
-//       Warm-up, then the measured run with autocannon (CONNECTIONS, DURATION, WARMUP from the
-//       environment). Latencies are taken from every answer with microsecond resolution (not
+//       Warm-up, then the measured run (CONNECTIONS, DURATION, WARMUP from the environment) with
+//       the load tool LOAD_TOOL: "wrk" (Debian's wrk, one thread, a Lua script for the request
+//       and the figures; its latency histogram has microsecond resolution) or "autocannon" (in
+//       this process; latencies taken from every answer with microsecond resolution, not
 //       autocannon's whole-millisecond histogram). CPU seconds of the comma-separated <pids>
-//       (server, redis-server) and of this driver are read over the measured run. Prints one
+//       (server, redis-server) and of the load tool are read over the measured run. Prints one
 //       JSON line.
 //   node driver.mjs report <results.jsonl>
 //       The table: route, server, req/s, p50, p99, errors/non-2xx, CPU, ratios.
@@ -15,12 +17,15 @@
 // route is "generate" (POST /api/video/generate with the body) or "status" (GET
 // /api/video/status/<jobId>).
 import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 const connections = Number(process.env.CONNECTIONS || 50);
 const durationS = Number(process.env.DURATION || 10);
 const warmupS = Number(process.env.WARMUP || 2);
+const loadTool = process.env.LOAD_TOOL || 'autocannon';
 
 function requestOf(route, body, jobId) {
   if (route === 'generate') {
@@ -85,41 +90,125 @@ function load(base, request, seconds, latencies) {
   });
 }
 
-async function run(base, route, server, pids, bodyFile, jobId) {
-  const body = bodyFile ? fs.readFileSync(bodyFile, 'utf8') : undefined;
-  const request = requestOf(route, body, jobId);
-  const warm = warmupS > 0 ? await load(base, request, warmupS, null) : null;
-  const pidList = pids.split(',').filter(Boolean).map(Number);
+// The wrk script: the request (method, body and headers from the environment) and, when the run
+// ends, one JSON line with the counts and the latency percentiles (µs) on stdout.
+const wrkScript = `
+local body_file = os.getenv("BENCH_BODY_FILE")
+wrk.method = os.getenv("BENCH_METHOD")
+if body_file and body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  wrk.body = f:read("*a")
+  f:close()
+  wrk.headers["Content-Type"] = "application/json"
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nBENCH {"duration_us":%d,"requests":%d,"status_errors":%d,"socket_errors":%d,' ..
+    '"timeouts":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\\n',
+    summary.duration, summary.requests, e.status, e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+`;
+
+// One wrk run of `seconds` with one thread: the figures of its done() line, and its CPU seconds
+// (a shell runs it and prints its reaped child's CPU, cutime + cstime, from /proc/self/stat).
+function loadWithWrk(base, request, bodyFile, seconds) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-api-'));
+  const script = path.join(dir, 'request.lua');
+  fs.writeFileSync(script, wrkScript);
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script,
+    base + request.path];
+  const shell = 'wrk "$@" && echo "CPU $(cut -d")" -f2- /proc/$$/stat)"';
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', shell, 'sh', ...args], {
+      env: { ...process.env, BENCH_METHOD: request.method, BENCH_BODY_FILE: bodyFile || '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const figures = out.match(/^BENCH (.*)$/m);
+      const cpu = out.match(/^CPU (.*)$/m);
+      if (code !== 0 || !figures || !cpu) return reject(new Error(`wrk failed (${code}): ${out}`));
+      const r = JSON.parse(figures[1]);
+      // /proc/<pid>/stat after the command: state [0] ... cutime [13], cstime [14] (man 5 proc).
+      const f = cpu[1].trim().split(' ');
+      const bad = r.status_errors;
+      resolve({
+        duration: r.duration_us / 1e6,
+        total: r.requests,
+        ok2xx: r.requests - bad,
+        non2xx: bad,
+        errors: r.socket_errors,
+        timeouts: r.timeouts,
+        p50: r.p50_us / 1e3,
+        p99: r.p99_us / 1e3,
+        max: r.max_us / 1e3,
+        cpuSeconds: (Number(f[13]) + Number(f[14])) / 100,
+      });
+    });
+  });
+}
+
+// One autocannon run in this process, in the same shape as loadWithWrk's.
+async function loadWithAutocannon(base, request, seconds) {
   const latencies = [];
-  const cpu0 = pidList.map(cpuSecondsOf);
   const self0 = process.cpuUsage();
-  const load0 = os.loadavg()[0];
-  const t0 = process.hrtime.bigint();
-  const result = await load(base, request, durationS, latencies);
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu1 = pidList.map(cpuSecondsOf);
+  const result = await load(base, request, seconds, latencies);
   const self1 = process.cpuUsage(self0);
   latencies.sort((a, b) => a - b);
-  const n2xx = result['2xx'];
-  const out = {
-    route,
-    server,
-    connections,
-    seconds: result.duration,
-    requests: result.requests.total,
-    rps: n2xx / result.duration,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.length ? latencies[latencies.length - 1] : NaN,
-    ok2xx: n2xx,
+  return {
+    duration: result.duration,
+    total: result.requests.total,
+    ok2xx: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    warmup2xx: warm ? warm['2xx'] : 0,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    cpuSeconds: (self1.user + self1.system) / 1e6,
+  };
+}
+
+async function run(base, route, server, pids, bodyFile, jobId) {
+  const body = bodyFile ? fs.readFileSync(bodyFile, 'utf8') : undefined;
+  const request = requestOf(route, body, jobId);
+  let measure;
+  if (loadTool === 'wrk') measure = (seconds) => loadWithWrk(base, request, bodyFile, seconds);
+  else if (loadTool === 'autocannon') measure = (seconds) => loadWithAutocannon(base, request, seconds);
+  else throw new Error(`unknown LOAD_TOOL ${loadTool} (wrk or autocannon)`);
+  const warm = warmupS > 0 ? await measure(warmupS) : null;
+  const pidList = pids.split(',').filter(Boolean).map(Number);
+  const cpu0 = pidList.map(cpuSecondsOf);
+  const load0 = os.loadavg()[0];
+  const t0 = process.hrtime.bigint();
+  const result = await measure(durationS);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = pidList.map(cpuSecondsOf);
+  const out = {
+    route,
+    server,
+    tool: loadTool,
+    connections,
+    seconds: result.duration,
+    requests: result.total,
+    rps: result.ok2xx / result.duration,
+    p50: result.p50,
+    p99: result.p99,
+    max: result.max,
+    ok2xx: result.ok2xx,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    warmup2xx: warm ? warm.ok2xx : 0,
     warmupBad: warm ? warm.non2xx + warm.errors + warm.timeouts : 0,
     serverCpu: (cpu1[0] - cpu0[0]) / wall,
     redisCpu: pidList.length > 1 ? (cpu1[1] - cpu0[1]) / wall : NaN,
-    driverCpu: (self1.user + self1.system) / 1e6 / wall,
+    driverCpu: result.cpuSeconds / wall,
     load1: load0,
   };
   console.log(JSON.stringify(out));

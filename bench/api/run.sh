@@ -2,13 +2,14 @@
 # bench/api: requests/s and latency of GET /api/video/status/:jobId and POST
 # /api/video/generate (validate + enqueue) on `vidgen api` and, in the same run, on the Express 5
 # + bullmq peer (bench/peers/api), both against one private redis-server, loaded by the same
-# autocannon driver with the same body. Prints a table (req/s, p50, p99, errors and non-2xx, CPU
+# load tool (wrk from Debian's packages, or autocannon) with the same body. Prints a table (req/s, p50, p99, errors and non-2xx, CPU
 # of server / redis / driver, load) and the ratios vidgen / Express. See README.md.
 #
 #   bash bench/api/run.sh [path/to/vidgen]
 # Environment: DURATION (s, default 10), CONNECTIONS (50), WARMUP (s, 2), REPEAT (rounds, 1;
 # the ratio uses each side's best round by req/s), ROUTES ("status generate"),
-# VIDGEN_LOG_LEVEL (info, vidgen's default: one key=value line per request).
+# VIDGEN_LOG_LEVEL (info, vidgen's default: one key=value line per request), LOAD_TOOL (wrk when
+# it is installed, else autocannon).
 # Not a test: run it by hand on a machine as quiet as you can get (the load is printed with
 # every figure; the load driver itself needs most of a core).
 set -euo pipefail
@@ -26,6 +27,12 @@ fi
 vidgen=$(cd "$(dirname "$vidgen")" && pwd)/$(basename "$vidgen")
 export DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-50} WARMUP=${WARMUP:-2}
 repeat=${REPEAT:-1}
+if [ -z "${LOAD_TOOL:-}" ]; then
+  if command -v wrk >/dev/null; then LOAD_TOOL=wrk; else LOAD_TOOL=autocannon; fi
+fi
+[ "$LOAD_TOOL" != wrk ] || command -v wrk >/dev/null ||
+  { echo "LOAD_TOOL=wrk needs wrk (apt-get install wrk)"; exit 2; }
+export LOAD_TOOL
 routes=${ROUTES:-status generate}
 command -v redis-server >/dev/null || { echo "redis-server is not installed"; exit 2; }
 
@@ -123,7 +130,7 @@ results=$work/results.jsonl
 problems=0
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "vidgen $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') ($vidgen), node $(node --version), redis $(redis-server --version | grep -o 'v=[^ ]*')"
-echo "$CONNECTIONS connections, warm-up ${WARMUP} s, measured ${DURATION} s per phase, $repeat round(s)"
+echo "load tool $LOAD_TOOL, $CONNECTIONS connections, warm-up ${WARMUP} s, measured ${DURATION} s per phase, $repeat round(s)"
 echo "load before: $(uptime)"
 for ((round = 1; round <= repeat; round++)); do
   for route in $routes; do
@@ -140,7 +147,7 @@ for ((round = 1; round <= repeat; round++)); do
       line=$(cat "$work/phase.json")
       echo "$line" >>"$results"
       if [ "$route" = generate ]; then
-        # Every 202 must have queued one job. autocannon stops with up to one request per
+        # Every 202 must have queued one job. The load tool stops with up to one request per
         # connection in flight (at the end of the warm-up and of the run): the server may queue
         # those without the answer being counted.
         queued=$(($(rcli llen "$wait_key") - queued_before))
