@@ -9,7 +9,7 @@ packages=(
   # libraries
   libcairo2-dev libpango1.0-dev librsvg2-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev libyuv-dev
-  libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev librestinio-dev
+  libhiredis-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev librestinio-dev
   libasio-dev libhttp-parser-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   # runtime: the private queue server, probes and fonts (Noto with colour emoji, Arabic,

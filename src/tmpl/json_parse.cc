@@ -2,9 +2,17 @@
 // while parsing. nlohmann's SAX parser is iterative; our own DOM builder below refuses to open
 // a container deeper than kMaxJsonDepth, which stops the parse at once, so a 1 MiB "[[[[…"
 // never builds a deep tree (whose destruction or later walks could exhaust the stack).
+// Texts up to kFastParseMaxBytes go through simdjson first (several times faster at lexing),
+// its document converted to the same nlohmann value; whenever simdjson refuses a text, or the
+// text has something whose reading could differ (a \u escape of a surrogate, the integer -0,
+// nesting past the limit), the nlohmann parse decides, so results and error messages are
+// exactly nlohmann's.
 // No exception leaves this file.
 #include <fmt/format.h>
+#include <simdjson.h>
 
+#include <cmath>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
@@ -122,7 +130,8 @@ std::string ParserReason(const std::string& what) {
   std::string_view reason = what;
   // nlohmann prefixes its messages with "[json.exception.<kind>.<id>] ": an internal detail.
   if (reason.starts_with("[json.exception.")) {
-    if (auto close = reason.find("] "); close != std::string_view::npos) reason.remove_prefix(close + 2);
+    if (auto close = reason.find("] "); close != std::string_view::npos)
+      reason.remove_prefix(close + 2);
   }
   if (auto dash = reason.find(" - "); dash != std::string_view::npos) {
     reason.remove_prefix(dash + 3);
@@ -132,6 +141,99 @@ std::string ParserReason(const std::string& what) {
   // Quote() escapes, shortens and repairs UTF-8; drop its surrounding quotes.
   std::string quoted = internal::Quote(reason, 100);
   return quoted.substr(1, quoted.size() - 2);
+}
+
+// The largest text the simdjson path takes: its parser keeps buffers of about 10× the largest
+// document it read, per thread; larger texts (rare, and dominated by other costs) skip it.
+constexpr size_t kFastParseMaxBytes = 64 * 1024;
+
+// simdjson's element as the nlohmann value nlohmann's parser would build from the same text.
+// False when that cannot be sure (the caller then parses with nlohmann).
+bool Convert(simdjson::dom::element element, int depth, Json* out) {
+  using Type = simdjson::dom::element_type;
+  switch (element.type()) {
+    case Type::ARRAY: {
+      if (depth >= kMaxJsonDepth) return false;
+      *out = Json::array();
+      auto& array = out->get_ref<Json::array_t&>();
+      simdjson::dom::array items;
+      if (element.get_array().get(items) != simdjson::SUCCESS) return false;
+      array.reserve(items.size());
+      for (simdjson::dom::element item : items) {
+        if (!Convert(item, depth + 1, &array.emplace_back())) return false;
+      }
+      return true;
+    }
+    case Type::OBJECT: {
+      if (depth >= kMaxJsonDepth) return false;
+      *out = Json::object();
+      auto& object = out->get_ref<Json::object_t&>();
+      simdjson::dom::object members;
+      if (element.get_object().get(members) != simdjson::SUCCESS) return false;
+      for (simdjson::dom::key_value_pair member : members) {
+        // Duplicate keys: the last one wins, as in DepthLimitedBuilder.
+        if (!Convert(member.value, depth + 1, &object[std::string(member.key)])) return false;
+      }
+      return true;
+    }
+    case Type::INT64: {
+      // nlohmann reads a number without a sign as unsigned, with one as signed.
+      const int64_t value = element.get_int64().value_unsafe();
+      if (value >= 0) {
+        *out = static_cast<uint64_t>(value);
+      } else {
+        *out = value;
+      }
+      return true;
+    }
+    case Type::UINT64:
+      *out = element.get_uint64().value_unsafe();
+      return true;
+    case Type::DOUBLE: {
+      const double value = element.get_double().value_unsafe();
+      // A negative zero: let nlohmann read it (its integer or double reading follows the text).
+      if (value == 0 && std::signbit(value)) return false;
+      *out = value;
+      return true;
+    }
+    case Type::STRING:
+      *out = std::string(element.get_string().value_unsafe());
+      return true;
+    case Type::BOOL:
+      *out = element.get_bool().value_unsafe();
+      return true;
+    case Type::NULL_VALUE:
+      *out = nullptr;
+      return true;
+  }
+  return false;
+}
+
+// Whether `text` has something simdjson could read differently from nlohmann: a \u escape of a
+// UTF-16 surrogate ("\ud83d", judged differently when unpaired) or the integer -0 (signed for
+// nlohmann, simdjson's 0 has no sign). Conservative: a match inside a string counts too.
+bool NeedsNlohmann(std::string_view text) {
+  for (size_t at = text.find("\\u"); at != std::string_view::npos; at = text.find("\\u", at + 2)) {
+    if (at + 2 < text.size() && (text[at + 2] == 'd' || text[at + 2] == 'D')) return true;
+  }
+  for (size_t at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 2)) {
+    const char next = at + 2 < text.size() ? text[at + 2] : ' ';
+    if (next != '.' && next != 'e' && next != 'E') return true;
+  }
+  return false;
+}
+
+// The simdjson path; false (and `out` unspecified) when the nlohmann parse must decide.
+bool FastParse(std::string_view text, Json* out) {
+  if (text.size() > kFastParseMaxBytes || NeedsNlohmann(text)) return false;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  // realloc_if_needed: the text is copied into a padded buffer (simdjson reads past the end).
+  if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root) !=
+      simdjson::SUCCESS) {
+    return false;
+  }
+  return Convert(root, 0, out);
 }
 
 }  // namespace
@@ -150,6 +252,12 @@ Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
         fmt::format("{} is {}; the limit is {} (LIMIT_TEMPLATE_BYTES)", what, size, limit));
   }
   Json root;
+  try {
+    if (FastParse(text, &root)) return root;
+  } catch (const std::exception&) {
+    // Allocation failures and the like: the nlohmann parse below reports them.
+  }
+  root = Json();
   DepthLimitedBuilder builder(&root);
   bool ok = false;
   try {

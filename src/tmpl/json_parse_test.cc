@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "tmpl/load.h"
 
@@ -125,6 +129,169 @@ TEST(ParseJsonTest, HostileDeepNestingIsRefusedQuickly) {
     ASSERT_FALSE(parsed.ok());
     EXPECT_EQ(parsed.error().code(), ErrorCode::kLimitExceeded);
     EXPECT_LT(elapsed, std::chrono::milliseconds(200));
+  }
+}
+
+// The same value with the same types throughout (nlohmann's == treats 1u and 1 as equal).
+void ExpectIdentical(const json& got, const json& want, const std::string& where) {
+  ASSERT_EQ(got.type(), want.type()) << where << ": " << got.dump() << " vs " << want.dump();
+  if (got.is_object()) {
+    ASSERT_EQ(got.size(), want.size()) << where;
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      ASSERT_TRUE(got.contains(it.key())) << where << "." << it.key();
+      ExpectIdentical(got[it.key()], it.value(), where + "." + it.key());
+    }
+  } else if (got.is_array()) {
+    ASSERT_EQ(got.size(), want.size()) << where;
+    for (size_t i = 0; i < got.size(); ++i) {
+      ExpectIdentical(got[i], want[i], where + "[" + std::to_string(i) + "]");
+    }
+  } else if (got.is_number_float()) {
+    // Bit for bit (a negative zero stays one).
+    const double a = got.get<double>();
+    const double b = want.get<double>();
+    ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << where << ": " << a << " vs " << b;
+  } else {
+    ASSERT_EQ(got, want) << where;
+  }
+}
+
+// ParseJson (simdjson first, nlohmann when in doubt) against nlohmann's own parse: the same
+// value for every text nlohmann accepts, a refusal for every text it refuses.
+void ExpectSameAsNlohmann(const std::string& text) {
+  auto got = ParseJson(text, "template", {});
+  json want;
+  bool valid = true;
+  try {
+    want = json::parse(text);
+  } catch (const json::exception&) {
+    valid = false;
+  }
+  if (!valid) {
+    EXPECT_FALSE(got.ok()) << "accepted what nlohmann refuses: " << text;
+    return;
+  }
+  ASSERT_TRUE(got.ok()) << got.error().ToString() << " for " << text;
+  ExpectIdentical(*got, want, text);
+}
+
+TEST(ParseJsonTest, ReadsEveryTextAsNlohmannDoes) {
+  const std::vector<std::string> texts = {
+      "0",
+      "-0",
+      "-0.0",
+      "0.0",
+      "1",
+      "-1",
+      "1.5e3",
+      "1E+2",
+      "1e-2",
+      "2.5",
+      "18446744073709551615",
+      "18446744073709551616",
+      "9223372036854775807",
+      "9223372036854775808",
+      "-9223372036854775808",
+      "-9223372036854775809",
+      "123456789012345678901234567890",
+      "1e308",
+      "1e309",
+      "-1e309",
+      "4.9e-324",
+      "1e-400",
+      "01",
+      "1.",
+      ".5",
+      "+1",
+      "-",
+      "1e",
+      "0x10",
+      "NaN",
+      "Infinity",
+      R"("plain")",
+      R"("esc \" \\ \/ \b \f \n \r \t")",
+      R"("\u0000 nul")",
+      R"("\u00e9 é")",
+      R"("\ud83d\ude00")",
+      R"("\ud83d")",
+      R"("\ude00")",
+      R"("\ud83d x")",
+      R"("\uDBFF\uDFFF")",
+      R"("\\ud83d is text")",
+      "\"tab\there\"",
+      "\"new\nline\"",
+      "\"\x7f\"",
+      "\"\xc3\xa9\"",
+      "\"\xc3\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xf4\x90\x80\x80\"",
+      "\xef\xbb\xbf{}",
+      "{}",
+      "[]",
+      R"({"a":1,"a":2})",
+      R"({"a":{"b":1},"a":[2]})",
+      R"([1,2,])",
+      R"({"a":1,})",
+      "[1 2]",
+      " \t\r\n{ \"k\" : [ true , false , null ] } \n",
+      "{} x",
+      "",
+      "   ",
+      "tru",
+      "nul",
+      R"({"template":{"version":1,"tracks":[{"type":"text","clips":[{"text":"Hi {{name}}"}]}]}})",
+  };
+  for (const std::string& text : texts) ExpectSameAsNlohmann(text);
+  // Nesting at the limit reads as nlohmann reads it; one more level is our limit's refusal.
+  ExpectSameAsNlohmann(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'));
+  auto deep = ParseJson(std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']'),
+                        "template", {});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().code(), ErrorCode::kLimitExceeded);
+}
+
+TEST(ParseJsonTest, ReadsRandomDocumentsAsNlohmannDoes) {
+  // Random documents (numbers of every kind, escapes, nesting, duplicate keys), then single-byte
+  // mutations of them (most invalid): the same value or the same refusal.
+  std::mt19937 random(11);
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> atoms = {"0",
+                                          "-0",
+                                          "7",
+                                          "-12",
+                                          "3.25",
+                                          "-1e-7",
+                                          "6.02e23",
+                                          "18446744073709551615",
+                                          "-9223372036854775808",
+                                          "true",
+                                          "false",
+                                          "null",
+                                          R"("")",
+                                          R"("a\"b")",
+                                          R"("\u00fc\n")",
+                                          R"("日本")",
+                                          R"("\ud834\udd1e")"};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    int kind = depth > 5 ? 0 : pick(4);
+    if (kind <= 1) return atoms[pick(static_cast<int>(atoms.size()))];
+    std::string out = kind == 2 ? "[" : "{";
+    int n = pick(5);
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) out += ",";
+      if (kind == 3) out += "\"k" + std::to_string(pick(4)) + "\":";
+      out += value(depth + 1);
+    }
+    return out + (kind == 2 ? "]" : "}");
+  };
+  const std::string bytes = "{}[],:\"\\0123456789.-+eEtfnu \x01\xc3\xff";
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = value(0);
+    ExpectSameAsNlohmann(text);
+    if (!text.empty()) {
+      text[pick(static_cast<int>(text.size()))] = bytes[pick(static_cast<int>(bytes.size()))];
+      ExpectSameAsNlohmann(text);
+    }
   }
 }
 
