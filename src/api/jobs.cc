@@ -25,8 +25,7 @@ Status NotFound() { return Status(ErrorCode::kNotFound, "There is no such job.")
 // The top-level keys of a job's `data` that the read paths here and the WebSocket hub use
 // (owner check, metadata, cancel webhook, idempotency hash). The stored template and input,
 // by far the largest part, are skipped while parsing (Producer::GetJobSummary).
-constexpr std::string_view kSummaryDataKeys[] = {"owner", "metadata", "webhookUrl",
-                                                 "requestHash"};
+constexpr std::string_view kSummaryDataKeys[] = {"owner", "metadata", "webhookUrl", "requestHash"};
 
 // A cursor is base64url("<timestamp_ms>:<job id>") of the last entry of the previous page.
 std::string EncodeCursor(const queue::OwnerIndexEntry& e) {
@@ -176,8 +175,13 @@ Status JobsService::StartGenerate(std::string owner, std::string_view body,
   VG_ASSIGN_OR_RETURN(Submission submission, ParseSubmission(body, config_, now, deps_.resolver));
   nlohmann::json data = std::move(submission.job_data);
   data["owner"] = owner;
-  std::string request_hash = Sha256Hex(body);
-  data["requestHash"] = request_hash;
+  // A replayed Idempotency-Key is told apart from a reuse with another body by this hash; a
+  // job without a key can never be replayed, so it needs none.
+  std::string request_hash;
+  if (!idempotency_key.empty()) {
+    request_hash = Sha256Hex(body);
+    data["requestHash"] = request_hash;
+  }
 
   queue::JobOptions options;
   options.attempts = config_.job_attempts;

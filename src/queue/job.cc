@@ -1,9 +1,12 @@
 // Job options ⇄ BullMQ's `opts` JSON, and Job decoding from a job hash.
 #include "queue/job.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 
 namespace vg::queue {
 namespace {
@@ -15,15 +18,16 @@ int64_t ToInt(std::string_view text) {
   return value;
 }
 
-nlohmann::json KeepJobsToJson(const KeepJobs& keep) {
-  if (keep.count == 0 && keep.age_seconds == 0) return true;
-  if (keep.count < 0 && keep.age_seconds == 0) return false;
-  if (keep.age_seconds == 0) return keep.count;
-  nlohmann::json out = nlohmann::json::object();
-  out["age"] = keep.age_seconds;
-  if (keep.count >= 0) out["count"] = keep.count;
-  if (keep.limit != 1000) out["limit"] = keep.limit;
-  return out;
+// BullMQ's retention value for `keep` as JSON text: true, false, N or {"age","count","limit"}.
+void AppendKeepJobs(std::string& out, const KeepJobs& keep) {
+  if (keep.count == 0 && keep.age_seconds == 0) return out.append("true"), void();
+  if (keep.count < 0 && keep.age_seconds == 0) return out.append("false"), void();
+  if (keep.age_seconds == 0)
+    return fmt::format_to(std::back_inserter(out), "{}", keep.count), void();
+  fmt::format_to(std::back_inserter(out), "{{\"age\":{}", keep.age_seconds);
+  if (keep.count >= 0) fmt::format_to(std::back_inserter(out), ",\"count\":{}", keep.count);
+  if (keep.limit != 1000) fmt::format_to(std::back_inserter(out), ",\"limit\":{}", keep.limit);
+  out.push_back('}');
 }
 
 int64_t JsonInt(const nlohmann::json& value, int64_t fallback) {
@@ -82,24 +86,40 @@ std::optional<KeepJobs> KeepJobsFromJson(const nlohmann::json& value) {
   return std::nullopt;
 }
 
-nlohmann::json JobOptionsToJson(const JobOptions& o) {
-  nlohmann::json opts = nlohmann::json::object();
-  opts["attempts"] = o.attempts;
+std::string JobOptionsJsonText(const JobOptions& o) {
+  // Written straight as text (every enqueue stores it): the members in the order nlohmann's
+  // dump() of the same object would give (sorted), so the bytes match what a dump wrote before.
+  std::string out;
+  out.reserve(160);
+  auto append = std::back_inserter(out);
+  fmt::format_to(append, "{{\"attempts\":{}", o.attempts);
   if (o.backoff.type != Backoff::Type::kNone) {
-    nlohmann::json b = {{"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
-                        {"delay", o.backoff.delay_ms}};
-    if (o.backoff.jitter > 0) b["jitter"] = o.backoff.jitter;
-    opts["backoff"] = b;
+    fmt::format_to(append, ",\"backoff\":{{\"delay\":{}", o.backoff.delay_ms);
+    if (o.backoff.jitter > 0) out += ",\"jitter\":" + nlohmann::json(o.backoff.jitter).dump();
+    out += o.backoff.type == Backoff::Type::kFixed ? ",\"type\":\"fixed\"}"
+                                                   : ",\"type\":\"exponential\"}";
   }
-  if (o.delay_ms > 0) opts["delay"] = o.delay_ms;
-  if (o.priority > 0) opts["priority"] = o.priority;
-  if (o.lifo) opts["lifo"] = true;
-  if (o.job_id) opts["jobId"] = *o.job_id;
-  if (o.timestamp_ms) opts["timestamp"] = *o.timestamp_ms;
-  if (o.remove_on_complete) opts["removeOnComplete"] = KeepJobsToJson(*o.remove_on_complete);
-  if (o.remove_on_fail) opts["removeOnFail"] = KeepJobsToJson(*o.remove_on_fail);
-  if (o.stack_trace_limit != 10) opts["stackTraceLimit"] = o.stack_trace_limit;
-  return opts;
+  if (o.delay_ms > 0) fmt::format_to(append, ",\"delay\":{}", o.delay_ms);
+  if (o.job_id) out += ",\"jobId\":" + nlohmann::json(*o.job_id).dump();
+  if (o.lifo) out += ",\"lifo\":true";
+  if (o.priority > 0) fmt::format_to(append, ",\"priority\":{}", o.priority);
+  if (o.remove_on_complete) {
+    out += ",\"removeOnComplete\":";
+    AppendKeepJobs(out, *o.remove_on_complete);
+  }
+  if (o.remove_on_fail) {
+    out += ",\"removeOnFail\":";
+    AppendKeepJobs(out, *o.remove_on_fail);
+  }
+  if (o.stack_trace_limit != 10)
+    fmt::format_to(append, ",\"stackTraceLimit\":{}", o.stack_trace_limit);
+  if (o.timestamp_ms) fmt::format_to(append, ",\"timestamp\":{}", *o.timestamp_ms);
+  out.push_back('}');
+  return out;
+}
+
+nlohmann::json JobOptionsToJson(const JobOptions& o) {
+  return nlohmann::json::parse(JobOptionsJsonText(o));
 }
 
 JobOptions JobOptionsFromJson(const nlohmann::json& opts) {

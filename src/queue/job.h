@@ -57,8 +57,9 @@ struct JobOptions {
   int stack_trace_limit = 10;
 };
 
-// The BullMQ `opts` JSON for `options` (what Node's Queue.add stores), and back. Parsing is
-// lenient, as Node's is: missing or odd fields keep their defaults.
+// The BullMQ `opts` JSON for `options` (what Node's Queue.add stores) as text and as a value,
+// and back. Parsing is lenient, as Node's is: missing or odd fields keep their defaults.
+std::string JobOptionsJsonText(const JobOptions& options);
 nlohmann::json JobOptionsToJson(const JobOptions& options);
 JobOptions JobOptionsFromJson(const nlohmann::json& opts);
 // BullMQ's retention value (true, false, N, {count, age, limit}) as KeepJobs; nullopt if absent.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace vg::queue {
 namespace {
@@ -35,6 +36,64 @@ TEST(JobTest, OptionsRoundTripThroughBullMqJson) {
   EXPECT_EQ(back.remove_on_complete->count, -1);
   ASSERT_TRUE(back.remove_on_fail);
   EXPECT_EQ(back.remove_on_fail->count, 10);
+}
+
+// The options as nlohmann::json built them before they were written as text (the oracle).
+nlohmann::json ReferenceOptionsJson(const JobOptions& o) {
+  auto keep = [](const KeepJobs& k) -> nlohmann::json {
+    if (k.count == 0 && k.age_seconds == 0) return true;
+    if (k.count < 0 && k.age_seconds == 0) return false;
+    if (k.age_seconds == 0) return k.count;
+    nlohmann::json out = {{"age", k.age_seconds}};
+    if (k.count >= 0) out["count"] = k.count;
+    if (k.limit != 1000) out["limit"] = k.limit;
+    return out;
+  };
+  nlohmann::json opts = {{"attempts", o.attempts}};
+  if (o.backoff.type != Backoff::Type::kNone) {
+    opts["backoff"] = {{"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
+                       {"delay", o.backoff.delay_ms}};
+    if (o.backoff.jitter > 0) opts["backoff"]["jitter"] = o.backoff.jitter;
+  }
+  if (o.delay_ms > 0) opts["delay"] = o.delay_ms;
+  if (o.priority > 0) opts["priority"] = o.priority;
+  if (o.lifo) opts["lifo"] = true;
+  if (o.job_id) opts["jobId"] = *o.job_id;
+  if (o.timestamp_ms) opts["timestamp"] = *o.timestamp_ms;
+  if (o.remove_on_complete) opts["removeOnComplete"] = keep(*o.remove_on_complete);
+  if (o.remove_on_fail) opts["removeOnFail"] = keep(*o.remove_on_fail);
+  if (o.stack_trace_limit != 10) opts["stackTraceLimit"] = o.stack_trace_limit;
+  return opts;
+}
+
+TEST(JobTest, OptionsTextIsTheBytesOfTheJsonDump) {
+  std::vector<JobOptions> cases(1);
+  JobOptions all;
+  all.job_id = "id with \"quotes\" and \\ and é";
+  all.attempts = 5;
+  all.backoff = {Backoff::Type::kFixed, 250, 0.25};
+  all.delay_ms = 9000;
+  all.priority = 2097151;
+  all.lifo = true;
+  all.timestamp_ms = 1764130000123;
+  all.remove_on_complete = KeepJobs{3, 60, 50};
+  all.remove_on_fail = KeepJobs::None();
+  all.stack_trace_limit = 0;
+  cases.push_back(all);
+  JobOptions service;  // what the API enqueues
+  service.attempts = 3;
+  service.backoff = {Backoff::Type::kExponential, 5000, 0};
+  service.timestamp_ms = 1764130000000;
+  service.remove_on_complete = KeepJobs{-1, 7 * 86400, 1000};
+  service.remove_on_fail = KeepJobs::All();
+  cases.push_back(service);
+  service.remove_on_fail = KeepJobs{25, 0, 1000};
+  service.backoff.jitter = 1.0;
+  cases.push_back(service);
+  for (const JobOptions& o : cases) {
+    EXPECT_EQ(JobOptionsJsonText(o), ReferenceOptionsJson(o).dump());
+    EXPECT_EQ(JobOptionsToJson(o), ReferenceOptionsJson(o));
+  }
 }
 
 TEST(JobTest, RetentionShorthandsFollowBullMq) {

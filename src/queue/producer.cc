@@ -31,11 +31,10 @@ Result<Job> JobFromReply(std::string_view id, const Reply& reply,
   std::string data_text;
   bool summarise = false;
   if (data_keys) {
-    auto it = std::find_if(fields.begin(), fields.end(),
-                           [](const auto& f) { return f.first == "data"; });
+    auto it =
+        std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.first == "data"; });
     // Only an object is reduced; anything else goes through JobFromHash unchanged.
-    size_t first = it == fields.end() ? std::string::npos
-                                      : it->second.find_first_not_of(" \t\r\n");
+    size_t first = it == fields.end() ? std::string::npos : it->second.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && it->second[first] == '{') {
       data_text = std::move(it->second);
       fields.erase(it);
@@ -51,12 +50,12 @@ Result<Job> JobFromReply(std::string_view id, const Reply& reply,
       return job;
     }
     // Not plainly well formed: the full parse decides (and reports what is wrong).
-    nlohmann::json::parser_callback_t filter = [&keep](int depth, nlohmann::json::parse_event_t event,
-                                                       nlohmann::json& parsed) {
-      if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
-      const std::string& key = parsed.get_ref<const std::string&>();
-      return std::find(keep.begin(), keep.end(), key) != keep.end();
-    };
+    nlohmann::json::parser_callback_t filter =
+        [&keep](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          if (depth != 1 || event != nlohmann::json::parse_event_t::key) return true;
+          const std::string& key = parsed.get_ref<const std::string&>();
+          return std::find(keep.begin(), keep.end(), key) != keep.end();
+        };
     job.data = nlohmann::json::parse(data_text, filter, /*allow_exceptions=*/false);
     if (job.data.is_discarded()) {
       job.data = nullptr;
@@ -96,20 +95,18 @@ Producer::Producer(RedisOptions redis, QueueName queue, const Clock* clock)
     : keys_(queue),
       clock_(clock ? clock : &system_clock_),
       connection_(std::make_unique<internal::RedisConnection>(redis, "")),
-      redis_(std::move(redis)) {}
+      redis_(std::move(redis)) {
+  add_keys_ = {keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
+               keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
+               keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
+}
 
 Producer::~Producer() = default;
 
-std::vector<std::string> Producer::AddKeys() const {
-  return {keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
-          keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
-          keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
-}
-
 std::vector<std::string> Producer::GetJobKeys(std::string_view id) const {
-  return {keys_.Job(id),          keys_.Key("completed"),   keys_.Key("failed"),
-          keys_.Key("delayed"),   keys_.Key("prioritized"), keys_.Key("active"),
-          keys_.Key("wait"),      keys_.Key("waiting-children"), keys_.Key("paused")};
+  return {keys_.Job(id),        keys_.Key("completed"),        keys_.Key("failed"),
+          keys_.Key("delayed"), keys_.Key("prioritized"),      keys_.Key("active"),
+          keys_.Key("wait"),    keys_.Key("waiting-children"), keys_.Key("paused")};
 }
 
 Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name,
@@ -122,7 +119,7 @@ Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name
   args.push_back(o.job_id.value_or(""));
   args.emplace_back(name);
   args.push_back(data.dump());
-  args.push_back(JobOptionsToJson(o).dump());
+  args.push_back(JobOptionsJsonText(o));
   args.push_back(std::to_string(o.timestamp_ms.value_or(now)));
   args.push_back(std::to_string(o.delay_ms));
   args.push_back(std::to_string(o.priority));
@@ -132,7 +129,7 @@ Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name
 
 Result<std::vector<AddResult>> Producer::RunAdds(std::vector<std::vector<std::string>> calls,
                                                  size_t job_count) {
-  const std::vector<std::string> keys = AddKeys();
+  const std::vector<std::string>& keys = AddKeys();
   std::vector<AddResult> results;
   results.reserve(job_count);
   std::lock_guard lock(mutex_);
@@ -156,8 +153,7 @@ Result<std::vector<AddResult>> Producer::AddBulk(const std::vector<NewJob>& jobs
       calls.back().reserve(1 + 8 * std::min(kJobsPerAddCall, jobs.size() - i));
       calls.back().push_back(keys_.Base());
     }
-    VG_RETURN_IF_ERROR(
-        AppendAdd(calls.back(), jobs[i].name, jobs[i].data, jobs[i].options, now));
+    VG_RETURN_IF_ERROR(AppendAdd(calls.back(), jobs[i].name, jobs[i].data, jobs[i].options, now));
   }
   return RunAdds(std::move(calls), jobs.size());
 }
@@ -186,8 +182,8 @@ Result<Job> Producer::ReadJob(std::string_view id,
   Reply reply;
   {
     std::lock_guard lock(mutex_);
-    VG_ASSIGN_OR_RETURN(reply, connection_->Eval(Script("get_job"), GetJobKeys(id),
-                                                 {std::string(id)}));
+    VG_ASSIGN_OR_RETURN(reply,
+                        connection_->Eval(Script("get_job"), GetJobKeys(id), {std::string(id)}));
   }
   return JobFromReply(id, reply, data_keys);
 }

@@ -131,8 +131,7 @@ class Producer {
   // set, scored by its timestamp, and trims the set below `index->trim_below_ms` (0: no trim):
   // what OwnerIndex::Add does, without a second round trip.
   void AddAsync(std::string_view name, const nlohmann::json& data, const JobOptions& options,
-                std::function<void(Result<AddResult>)> done,
-                const AddIndexEntry* index = nullptr);
+                std::function<void(Result<AddResult>)> done, const AddIndexEntry* index = nullptr);
   // Plain commands (e.g. OwnerIndex::AddCommands), sent in order; `done` gets the first error.
   void CommandsAsync(std::vector<std::vector<std::string>> commands,
                      std::function<void(Status)> done);
@@ -153,18 +152,19 @@ class Producer {
   // GetJob and GetJobSummary: `data_keys` null = the whole of `data`.
   Result<Job> ReadJob(std::string_view id, const std::span<const std::string_view>* data_keys);
   std::vector<std::string> GetJobKeys(std::string_view id) const;
-  std::vector<std::string> AddKeys() const;
+  const std::vector<std::string>& AddKeys() const { return add_keys_; }
   internal::AsyncPipeline& Async();
 
   QueueKeys keys_;
+  std::vector<std::string> add_keys_;  // add_jobs' KEYS, built once
   SystemClock system_clock_;
   const Clock* clock_;
   std::mutex mutex_;  // serialises use of connection_
   std::unique_ptr<internal::RedisConnection> connection_;
-  RedisOptions redis_;                              // for the async connection
-  std::mutex async_mutex_;  // guards the members below
+  RedisOptions redis_;                                           // for the async connection
+  std::mutex async_mutex_;                                       // guards the members below
   std::vector<std::unique_ptr<internal::AsyncPipeline>> async_;  // made by the first async call
-  size_t next_async_ = 0;         // the connection the next async call takes
+  size_t next_async_ = 0;  // the connection the next async call takes
   IoWatcher* io_watcher_ = nullptr;
   int async_connections_ = 1;
 };
