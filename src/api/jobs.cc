@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "api/auth.h"
 #include "notify/webhooks.h"
@@ -268,11 +269,10 @@ void JobsService::GetStatusAsync(std::string owner, std::string job_id,
 
 Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_view job_id) {
   VG_ASSIGN_OR_RETURN(queue::Job job, VisibleJob(owner, job_id));
-  VG_ASSIGN_OR_RETURN(queue::CancelOutcome outcome, deps_.producers->Acquire()->Cancel(job_id));
-  if (outcome == queue::CancelOutcome::kCancelRequested) {
-    return nlohmann::json{{"jobId", job.id}, {"status", "cancelling"}};
-  }
-  // This process finalised the job, so it sends the webhook (API.md "cancel").
+  // A queued job cancelled here gets its webhook delivery from the cancel's own script call
+  // (API.md "cancel": this process finalised it), so the delivery exists if and only if the
+  // cancel happened. An active job's worker ends it and adds the delivery itself.
+  std::optional<queue::FollowUp> delivery;
   if (deps_.webhooks && job.data.is_object() && job.data.contains("webhookUrl") &&
       job.data["webhookUrl"].is_string()) {
     notify::WebhookEvent event;
@@ -281,11 +281,24 @@ Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_v
     event.job_id = job.id;
     event.data = {{"jobId", job.id}, {"status", "cancelled"}};
     if (job.data.contains("metadata")) event.data["metadata"] = job.data["metadata"];
-    Status sent = deps_.webhooks->Enqueue(event);
-    if (!sent.ok()) {
-      obs::Log(obs::Level::kWarn, "api.webhook_enqueue_failed",
-               {{"job", job.id}, {"error", sent.ToString()}});
+    Result<queue::FollowUp> built = deps_.webhooks->DeliveryFor(event);
+    if (built.ok()) {
+      delivery = std::move(*built);
+    } else {
+      obs::Log(obs::Level::kWarn, "api.webhook_refused",
+               {{"job", job.id}, {"error", built.error().ToString()}});
     }
+  }
+  VG_ASSIGN_OR_RETURN(queue::CancelOutcome outcome,
+                      deps_.producers->Acquire()->Cancel(job_id, delivery ? &*delivery : nullptr));
+  if (outcome == queue::CancelOutcome::kCancelRequested) {
+    return nlohmann::json{{"jobId", job.id}, {"status", "cancelling"}};
+  }
+  if (delivery) {
+    obs::Log(obs::Level::kInfo, "webhook.enqueued",
+             {{"job_id", job.id},
+              {"webhook_id", *delivery->job.options.job_id},
+              {"type", "video.cancelled"}});
   }
   return nlohmann::json{{"jobId", job.id}, {"status", "cancelled"}};
 }

@@ -120,14 +120,14 @@ queue::QueueName WebhookQueueName(const queue::QueueName& render_queue) {
 
 WebhookQueue::WebhookQueue(queue::RedisOptions redis, queue::QueueName render_queue,
                            const Clock* clock, std::chrono::milliseconds retry_for)
-    : producer_(std::make_unique<queue::Producer>(std::move(redis), WebhookQueueName(render_queue),
-                                                  clock)),
+    : queue_(WebhookQueueName(render_queue)),
+      producer_(std::make_unique<queue::Producer>(std::move(redis), queue_, clock)),
       retry_for_(retry_for),
       clock_(clock != nullptr ? clock : &system_clock_) {}
 
 WebhookQueue::~WebhookQueue() = default;
 
-Status WebhookQueue::Enqueue(const WebhookEvent& event) {
+Result<queue::FollowUp> WebhookQueue::DeliveryFor(const WebhookEvent& event) const {
   if (!net::HasHttpScheme(event.url)) {
     return Status(ErrorCode::kInvalidArgument, "The webhook URL must be http:// or https://.");
   }
@@ -135,18 +135,29 @@ Status WebhookQueue::Enqueue(const WebhookEvent& event) {
     return Status(ErrorCode::kInvalidArgument, "Unknown webhook event type: " + event.type);
   }
   const std::string message_id = RandomMessageId();
-  nlohmann::json data = {{"id", message_id},
-                         {"url", event.url},
-                         {"type", event.type},
-                         {"jobId", event.job_id},
-                         {"timestamp", clock_->NowUnixMs()},
-                         {"data", event.data}};
-  queue::JobOptions options;
+  queue::FollowUp delivery;
+  delivery.queue = queue_;
+  delivery.job.name = kJobName;
+  delivery.job.data = {{"id", message_id},
+                       {"url", event.url},
+                       {"type", event.type},
+                       {"jobId", event.job_id},
+                       {"timestamp", clock_->NowUnixMs()},
+                       {"data", event.data}};
+  queue::JobOptions& options = delivery.job.options;
   options.job_id = message_id;
   options.attempts = kDeliveryAttempts;
   options.backoff = {queue::Backoff::Type::kExponential, kFirstBackoffMs, 0};
   options.remove_on_complete = queue::KeepJobs{-1, 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, 7 * 86400, 1000};
+  return delivery;
+}
+
+Status WebhookQueue::Enqueue(const WebhookEvent& event) {
+  VG_ASSIGN_OR_RETURN(queue::FollowUp delivery, DeliveryFor(event));
+  const std::string& message_id = *delivery.job.options.job_id;
+  const nlohmann::json& data = delivery.job.data;
+  const queue::JobOptions& options = delivery.job.options;
   // The same id on every try: an add that reached Redis before the connection broke is found
   // as a duplicate, never queued twice.
   auto added = producer_->Add(kJobName, data, options);

@@ -1,6 +1,7 @@
 // Webhooks (API.md "Webhooks"): when a job completes, fails for the last time or is cancelled,
-// the process that finalises it enqueues a delivery job on the BullMQ queue
-// `<QUEUE_NAME>-webhooks` (WebhookQueue), so pending deliveries survive restarts; a
+// the process that finalises it adds a delivery job to the BullMQ queue `<QUEUE_NAME>-webhooks`
+// in the same script call that ends the job (WebhookQueue::DeliveryFor + queue::FollowUp), so
+// a delivery exists if and only if the ending happened and pending deliveries survive restarts; a
 // WebhookDeliverer consumes that queue and POSTs the `{type, timestamp, data}` envelope to the
 // job's webhookUrl, signed per Standard Webhooks (webhook-id / webhook-timestamp /
 // webhook-signature). A non-2xx answer or a timeout (10 s) fails the attempt and the queue
@@ -20,11 +21,11 @@
 #include "base/result.h"
 #include "net/http_client.h"
 #include "obs/metrics.h"
+#include "queue/producer.h"
 #include "queue/redis_options.h"
 
 namespace vg::queue {
 class Consumer;
-class Producer;
 }  // namespace vg::queue
 
 namespace vg::notify {
@@ -75,7 +76,14 @@ class WebhookQueue {
   // Redis stayed down.
   Status Enqueue(const WebhookEvent& event);
 
+  // The delivery job of `event` (what Enqueue adds: a fresh webhook-id as its job id, the
+  // timestamp fixed now) for the script call that ends the render job to add with it
+  // (queue::FollowUp): the delivery then exists if and only if that ending was accepted, with
+  // no window in which a crash or a Redis outage loses it. Same errors as Enqueue's validation.
+  Result<queue::FollowUp> DeliveryFor(const WebhookEvent& event) const;
+
  private:
+  queue::QueueName queue_;  // the webhooks queue
   std::unique_ptr<queue::Producer> producer_;
   std::chrono::milliseconds retry_for_;
   SystemClock system_clock_;

@@ -385,7 +385,11 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
                                                       : "move_to_finished";
   const std::vector<std::string>* keys = &worker_keys_;
   std::vector<std::string> args;
+  std::vector<std::string> keys_with_follow_up;
   int64_t backoff_ms = 0;
+  const FinalState final_state = kind == Kind::kComplete ? FinalState::kCompleted
+                                 : cancelled             ? FinalState::kCancelled
+                                                         : FinalState::kFailed;
   switch (kind) {
     case Kind::kComplete:
     case Kind::kFail: {
@@ -414,6 +418,17 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
               cancelled ? std::to_string(now) : "",
               std::to_string(job.attempts_made + 1),
               cancelled ? "1" : "0"};
+      if (std::optional<FollowUp> follow_up = BuildFollowUp(job, final_state, outcome)) {
+        keys_with_follow_up = *keys;
+        Status appended = AppendFollowUp(*follow_up, now, &keys_with_follow_up, &args);
+        if (appended.ok()) {
+          keys = &keys_with_follow_up;
+        } else {
+          args.resize(20);  // the finish goes ahead without it
+          obs::Log(obs::Level::kError, "queue.follow_up_refused",
+                   {{"queue", queue_.name}, {"job", job.id}, {"error", appended.ToString()}});
+        }
+      }
       break;
     }
     case Kind::kRetry:
@@ -487,11 +502,8 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
   if (kind != Kind::kComplete && kind != Kind::kFail) return nullptr;
   if (options_.on_finished) {
     // Accepted by the queue with our lock: this consumer alone finalised the job.
-    const FinalState state = kind == Kind::kComplete ? FinalState::kCompleted
-                             : cancelled             ? FinalState::kCancelled
-                                                     : FinalState::kFailed;
     try {
-      options_.on_finished(job, state, outcome);
+      options_.on_finished(job, final_state, outcome);
     } catch (const std::exception& e) {
       obs::Log(obs::Level::kError, "queue.on_finished_threw",
                {{"job", job.id}, {"error", e.what()}});
@@ -504,6 +516,19 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
              &next->rate_limit_pttl_ms, &next->next_delayed_ms);
   if (!next->job) return nullptr;
   return next;
+}
+
+std::optional<FollowUp> Consumer::BuildFollowUp(const Job& job, FinalState state,
+                                                const JobOutcome& outcome) {
+  if (!options_.follow_up) return std::nullopt;
+  try {
+    return options_.follow_up(job, state, outcome);
+  } catch (const std::exception& e) {
+    obs::Log(obs::Level::kError, "queue.follow_up_threw", {{"job", job.id}, {"error", e.what()}});
+  } catch (...) {
+    obs::Log(obs::Level::kError, "queue.follow_up_threw", {{"job", job.id}});
+  }
+  return std::nullopt;
 }
 
 void Consumer::KeeperLoop() {

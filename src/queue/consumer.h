@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "base/result.h"
 #include "base/status.h"
 #include "queue/job.h"
+#include "queue/producer.h"
 #include "queue/queue_keys.h"
 #include "queue/redis_options.h"
 
@@ -106,6 +108,14 @@ enum class FinalState { kCompleted, kFailed, kCancelled };
 using FinishedHandler =
     std::function<void(const Job& job, FinalState state, const JobOutcome& outcome)>;
 
+// Asked, just before this consumer sends a job's final move (completed, failed for good or
+// cancelled; the same endings FinishedHandler is told about), for a job to add to another queue
+// in that same script call (the job's webhook delivery, see FollowUp): it then exists if and only
+// if the queue accepts the ending. nullopt = none. Called on a job thread; a throw means none
+// (logged).
+using FollowUpBuilder = std::function<std::optional<FollowUp>(const Job& job, FinalState state,
+                                                              const JobOutcome& outcome)>;
+
 struct RateLimit {
   int64_t max = 0;          // jobs started per window across all workers; 0 = no limit
   int64_t duration_ms = 0;  // the window
@@ -124,6 +134,7 @@ struct ConsumerOptions {
   KeepJobs remove_on_complete = KeepJobs::All();
   KeepJobs remove_on_fail = KeepJobs::All();
   FinishedHandler on_finished;  // optional; see FinishedHandler
+  FollowUpBuilder follow_up;    // optional; see FollowUpBuilder
 };
 
 struct ConsumerStats {
@@ -188,6 +199,9 @@ class Consumer {
   std::unique_ptr<FetchResult> ProcessJob(Slot* slot, Job job, bool cancel_requested);
   std::unique_ptr<FetchResult> Finish(Slot* slot, const Job& job, const JobOutcome& outcome,
                                       bool cancelled, bool lock_lost);
+  // options_.follow_up's answer (nullopt when unset or when it throws).
+  std::optional<FollowUp> BuildFollowUp(const Job& job, FinalState state,
+                                        const JobOutcome& outcome);
   void WaitForWork(Slot* slot, int64_t next_delayed_ms);
   // Sleeps up to `ms` unless the consumer is closing. Returns false if closing.
   bool SleepUnlessClosing(int64_t ms);

@@ -91,14 +91,22 @@ Status ValidateCustomJobId(std::string_view id) {
   return Status::Ok();
 }
 
+Status AppendFollowUp(const FollowUp& follow_up, int64_t now, std::vector<std::string>* keys,
+                      std::vector<std::string>* args) {
+  QueueKeys target(follow_up.queue);
+  std::vector<std::string> add_keys = target.AddKeys();
+  keys->insert(keys->end(), add_keys.begin(), add_keys.end());
+  args->push_back(target.Base());
+  return Producer::AppendAdd(*args, follow_up.job.name, follow_up.job.data, follow_up.job.options,
+                             now);
+}
+
 Producer::Producer(RedisOptions redis, QueueName queue, const Clock* clock)
     : keys_(queue),
       clock_(clock ? clock : &system_clock_),
       connection_(std::make_unique<internal::RedisConnection>(redis, "")),
       redis_(std::move(redis)) {
-  add_keys_ = {keys_.Key("wait"),   keys_.Key("active"),  keys_.Key("prioritized"),
-               keys_.Key("events"), keys_.Key("delayed"), keys_.Key("marker"),
-               keys_.Key("meta"),   keys_.Key("pc"),      keys_.Key("id")};
+  add_keys_ = keys_.AddKeys();
 }
 
 Producer::~Producer() = default;
@@ -110,7 +118,7 @@ std::vector<std::string> Producer::GetJobKeys(std::string_view id) const {
 }
 
 Status Producer::AppendAdd(std::vector<std::string>& args, std::string_view name,
-                           const nlohmann::json& data, const JobOptions& o, int64_t now) const {
+                           const nlohmann::json& data, const JobOptions& o, int64_t now) {
   if (o.job_id) VG_RETURN_IF_ERROR(ValidateCustomJobId(*o.job_id));
   if (o.priority < 0 || o.priority > 2097151) {
     return Error(ErrorCode::kInvalidArgument, "Priority must be between 0 and 2097151.");
@@ -366,17 +374,17 @@ Result<bool> Producer::IsPaused() {
   return reply.AsInteger() == 1;
 }
 
-Result<CancelOutcome> Producer::Cancel(std::string_view id) {
+Result<CancelOutcome> Producer::Cancel(std::string_view id, const FollowUp* follow_up) {
   int64_t now = clock_->NowUnixMs();
+  std::vector<std::string> keys = {
+      keys_.Key("wait"),      keys_.Key("active"),  keys_.Key("prioritized"),
+      keys_.Key("events"),    keys_.Key("delayed"), keys_.Key("failed"),
+      keys_.Key("completed"), keys_.Key("meta"),    keys_.Key("paused")};
+  std::vector<std::string> args = {keys_.Base(), std::string(id), std::to_string(now), "cancelled",
+                                   std::string(ErrorCodeName(ErrorCode::kCancelled))};
+  if (follow_up) VG_RETURN_IF_ERROR(AppendFollowUp(*follow_up, now, &keys, &args));
   std::lock_guard lock(mutex_);
-  VG_ASSIGN_OR_RETURN(
-      Reply reply,
-      connection_->Eval(Script("cancel_job"),
-                        {keys_.Key("wait"), keys_.Key("active"), keys_.Key("prioritized"),
-                         keys_.Key("events"), keys_.Key("delayed"), keys_.Key("failed"),
-                         keys_.Key("completed"), keys_.Key("meta"), keys_.Key("paused")},
-                        {keys_.Base(), std::string(id), std::to_string(now), "cancelled",
-                         std::string(ErrorCodeName(ErrorCode::kCancelled))}));
+  VG_ASSIGN_OR_RETURN(Reply reply, connection_->Eval(Script("cancel_job"), keys, args));
   switch (reply.AsInteger()) {
     case 1:
       return CancelOutcome::kCancelled;

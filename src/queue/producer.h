@@ -52,6 +52,20 @@ struct NewJob {
   JobOptions options;
 };
 
+// A job added to another queue of the same Redis by the very script call that ends a job (its
+// webhook delivery: Consumer's follow_up, Producer::Cancel), so it exists if and only if that
+// ending was accepted, whatever happens to the caller or the connection right after. A custom
+// id (job.options.job_id) makes a repeated call add it only once.
+struct FollowUp {
+  QueueName queue;
+  NewJob job;
+};
+
+// Appends `follow_up`'s add keys and its queue base + 8 add values to a script call's `keys`
+// and `args` (the layout of lua/include/add.lua). invalid_argument for options Add refuses.
+Status AppendFollowUp(const FollowUp& follow_up, int64_t now, std::vector<std::string>* keys,
+                      std::vector<std::string>* args);
+
 struct JobCounts {
   int64_t waiting = 0;
   int64_t prioritized = 0;
@@ -108,8 +122,9 @@ class Producer {
   Result<bool> IsPaused();
 
   // API.md cancel: already_finished for a completed or failed job, not_found for none,
-  // invalid_argument for a job waiting for children.
-  Result<CancelOutcome> Cancel(std::string_view id);
+  // invalid_argument for a job waiting for children. With `follow_up`, the same script call adds
+  // it when the job is cancelled there (kCancelled; an active job's worker ends it instead).
+  Result<CancelOutcome> Cancel(std::string_view id, const FollowUp* follow_up = nullptr);
   // Runs a failed (or cancelled) job again with a fresh attempt count (BullMQ's retryJob):
   // not_retryable unless the job is failed.
   Status Retry(std::string_view id);
@@ -143,9 +158,11 @@ class Producer {
 
  private:
   Result<internal::RedisConnection*> Connection();
+  friend Status AppendFollowUp(const FollowUp& follow_up, int64_t now,
+                               std::vector<std::string>* keys, std::vector<std::string>* args);
   // Validates one job's options and appends its 8 add_jobs arguments to `args`.
-  Status AppendAdd(std::vector<std::string>& args, std::string_view name,
-                   const nlohmann::json& data, const JobOptions& options, int64_t now) const;
+  static Status AppendAdd(std::vector<std::string>& args, std::string_view name,
+                          const nlohmann::json& data, const JobOptions& options, int64_t now);
   // Runs add_jobs calls (each: base key, then 8 arguments per job), pipelined.
   Result<std::vector<AddResult>> RunAdds(std::vector<std::vector<std::string>> calls,
                                          size_t job_count);

@@ -25,6 +25,12 @@ class QueueKeys {
   std::string Logs(std::string_view id) const { return Job(id) + ":logs"; }
   std::string Cancel(std::string_view id) const { return Job(id) + ":cancel"; }
 
+  // The nine keys of add_jobs (and of lua/include/add.lua's addKeysAt), in that order.
+  std::vector<std::string> AddKeys() const {
+    return {Key("wait"),   Key("active"), Key("prioritized"), Key("events"), Key("delayed"),
+            Key("marker"), Key("meta"),   Key("pc"),          Key("id")};
+  }
+
   // The ten keys every worker-side script takes, in the order of lua/include/common.lua.
   std::vector<std::string> WorkerKeys() const {
     return {Key("wait"),    Key("active"),  Key("prioritized"), Key("events"), Key("stalled"),

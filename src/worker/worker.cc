@@ -83,9 +83,15 @@ Status Worker::Start() {
   options.remove_on_complete =
       queue::KeepJobs{-1, int64_t{config_.completed_job_ttl_days} * 86400, 1000};
   options.remove_on_fail = queue::KeepJobs{-1, int64_t{config_.failed_job_ttl_days} * 86400, 1000};
+  // The webhook delivery goes in with the job's final move (one script call), so it exists if
+  // and only if the ending was accepted: no crash or Redis outage in between can lose it.
+  options.follow_up = [this](const queue::Job& job, queue::FinalState state,
+                             const queue::JobOutcome& outcome) {
+    return WebhookDelivery(job, state, outcome);
+  };
   options.on_finished = [this](const queue::Job& job, queue::FinalState state,
-                               const queue::JobOutcome& outcome) {
-    SendWebhook(job, state, outcome);
+                               const queue::JobOutcome& /*outcome*/) {
+    WebhookAccepted(job, state);
   };
   consumer_ = std::make_unique<queue::Consumer>(
       RedisOptionsOf(config_), queue::QueueName{config_.queue_prefix, config_.queue_name}, options,
@@ -169,11 +175,25 @@ queue::JobOutcome Worker::Handle(const queue::Job& job, queue::JobContext& conte
   return report.outcome;
 }
 
-void Worker::SendWebhook(const queue::Job& job, queue::FinalState state,
-                         const queue::JobOutcome& outcome) {
-  if (deps_.webhooks == nullptr || !job.data.is_object()) return;
+namespace {
+// The delivery WebhookDelivery prepared on this job thread, for WebhookAccepted's log line (the
+// consumer calls both on the same thread, one job at a time).
+thread_local struct {
+  std::string job_id;
+  std::string webhook_id;
+  std::string type;
+} prepared_delivery;
+}  // namespace
+
+std::optional<queue::FollowUp> Worker::WebhookDelivery(const queue::Job& job,
+                                                       queue::FinalState state,
+                                                       const queue::JobOutcome& outcome) {
+  prepared_delivery = {};
+  if (deps_.webhooks == nullptr || !job.data.is_object()) return std::nullopt;
   auto url = job.data.find("webhookUrl");
-  if (url == job.data.end() || !url->is_string() || url->get<std::string>().empty()) return;
+  if (url == job.data.end() || !url->is_string() || url->get<std::string>().empty()) {
+    return std::nullopt;
+  }
   notify::WebhookEvent event;
   event.url = url->get<std::string>();
   event.job_id = job.id;
@@ -197,12 +217,24 @@ void Worker::SendWebhook(const queue::Job& job, queue::FinalState state,
   }
   auto metadata = job.data.find("metadata");
   if (metadata != job.data.end() && !metadata->is_null()) event.data["metadata"] = *metadata;
-  Status s = deps_.webhooks->Enqueue(event);
-  if (!s.ok()) {
+  Result<queue::FollowUp> delivery = deps_.webhooks->DeliveryFor(event);
+  if (!delivery.ok()) {
     // A webhook failure never fails the job.
-    obs::Log(obs::Level::kError, "worker.webhook_enqueue_failed",
-             {{"job", job.id}, {"type", event.type}, {"error", s.ToString()}});
+    obs::Log(obs::Level::kError, "worker.webhook_refused",
+             {{"job", job.id}, {"type", event.type}, {"error", delivery.error().ToString()}});
+    return std::nullopt;
   }
+  prepared_delivery = {job.id, *delivery->job.options.job_id, event.type};
+  return std::move(*delivery);
+}
+
+void Worker::WebhookAccepted(const queue::Job& job, queue::FinalState /*state*/) {
+  if (prepared_delivery.job_id != job.id) return;
+  obs::Log(obs::Level::kInfo, "webhook.enqueued",
+           {{"job_id", job.id},
+            {"webhook_id", prepared_delivery.webhook_id},
+            {"type", prepared_delivery.type}});
+  prepared_delivery = {};
 }
 
 void Worker::SweepLoop() {

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -74,9 +75,12 @@ class Worker {
 
  private:
   queue::JobOutcome Handle(const queue::Job& job, queue::JobContext& context);
-  // The webhook of a final state the queue accepted (called by the consumer, on a job thread).
-  void SendWebhook(const queue::Job& job, queue::FinalState state,
-                   const queue::JobOutcome& outcome);
+  // The job's webhook delivery (notify::WebhookQueue::DeliveryFor), added by the script call
+  // that ends the job; nullopt without webhooks or a webhookUrl.
+  std::optional<queue::FollowUp> WebhookDelivery(const queue::Job& job, queue::FinalState state,
+                                                 const queue::JobOutcome& outcome);
+  // Logs the delivery WebhookDelivery prepared once the queue accepted the ending.
+  void WebhookAccepted(const queue::Job& job, queue::FinalState state);
   void SweepLoop();
 
   config::Config config_;

@@ -355,6 +355,83 @@ TEST_F(QueueTest, CancelWaitingAndDelayedJobsAtOnce) {
   EXPECT_EQ(producer.Cancel("99").error().code(), ErrorCode::kNotFound);
 }
 
+// The job a FollowUpBuilder adds for `job` ending in `state`: "after-<id>" on `<queue>-after`.
+FollowUp AfterJob(const QueueName& queue, const Job& job, FinalState state) {
+  FollowUp f;
+  f.queue = QueueName{queue.prefix, queue.name + "-after"};
+  f.job.name = "after";
+  f.job.data = {{"for", job.id}, {"state", static_cast<int>(state)}};
+  f.job.options.job_id = "after-" + job.id;
+  return f;
+}
+
+TEST_F(QueueTest, FinalMovesAddTheirFollowUpJobInTheSameCallAndOnlyThen) {
+  Producer producer(redis(), queue());
+  Producer after(redis(), QueueName{queue().prefix, queue().name + "-after"});
+  JobOptions two;
+  two.attempts = 2;
+  ASSERT_TRUE(producer.Add("ok", Json::object()).ok());          // 1: completes
+  ASSERT_TRUE(producer.Add("flaky", Json::object(), two).ok());  // 2: fails, retried, completes
+  ASSERT_TRUE(producer.Add("fatal", Json::object(), two).ok());  // 3: fails for good at once
+  std::atomic<int> flaky_runs{0};
+  std::mutex mutex;
+  std::vector<std::string> asked;  // "<id>:<state>" for each final move the builder was asked for
+  ConsumerOptions options = FastOptions();
+  options.follow_up = [&](const Job& job, FinalState state, const JobOutcome&) {
+    std::lock_guard lock(mutex);
+    asked.push_back(job.id + ":" + std::to_string(static_cast<int>(state)));
+    return std::optional<FollowUp>(AfterJob(queue(), job, state));
+  };
+  Consumer consumer(redis(), queue(), options, [&](const Job& job, JobContext&) {
+    if (job.name == "flaky" && flaky_runs++ == 0) {
+      return JobOutcome::Failed(Error(ErrorCode::kRenderFailed, "once"));
+    }
+    if (job.name == "fatal") {
+      return JobOutcome::Failed(Error(ErrorCode::kInvalidTemplate, "bad"), Retry::kNever);
+    }
+    return JobOutcome::Completed();
+  });
+  ASSERT_TRUE(consumer.Start().ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return consumer.stats().completed == 2 && consumer.stats().failed == 1; }));
+  consumer.Close();
+  {
+    std::lock_guard lock(mutex);
+    std::sort(asked.begin(), asked.end());
+    // Asked once per final move, never for the retried attempt.
+    EXPECT_EQ(asked, (std::vector<std::string>{"1:0", "2:0", "3:1"}));
+  }
+  for (const auto& [id, state] :
+       {std::pair{"1", FinalState::kCompleted}, std::pair{"2", FinalState::kCompleted},
+        std::pair{"3", FinalState::kFailed}}) {
+    Result<Job> follow_up = after.GetJob(std::string("after-") + id);
+    ASSERT_TRUE(follow_up.ok()) << id;
+    EXPECT_EQ(follow_up->state, JobState::kWaiting);
+    EXPECT_EQ(follow_up->name, "after");
+    EXPECT_EQ(follow_up->data, (Json{{"for", id}, {"state", static_cast<int>(state)}}));
+  }
+  EXPECT_EQ(after.GetCounts()->waiting, 3);
+
+  // Cancel: added with a cancel that happens, not with one that is refused.
+  ASSERT_TRUE(producer.Add("queued", Json::object()).ok());  // 4
+  Job four;
+  four.id = "4";
+  FollowUp cancelled = AfterJob(queue(), four, FinalState::kCancelled);
+  EXPECT_EQ(*producer.Cancel("4", &cancelled), CancelOutcome::kCancelled);
+  Result<Job> added = after.GetJob("after-4");
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->data["state"], static_cast<int>(FinalState::kCancelled));
+  Job one;
+  one.id = "1";
+  FollowUp refused = AfterJob(queue(), one, FinalState::kCancelled);
+  refused.job.options.job_id = "after-refused";
+  EXPECT_EQ(producer.Cancel("1", &refused).error().code(), ErrorCode::kAlreadyFinished);
+  EXPECT_EQ(after.GetJob("after-refused").error().code(), ErrorCode::kNotFound);
+  // A second cancel of the cancelled job adds nothing.
+  EXPECT_EQ(producer.Cancel("4", &cancelled).error().code(), ErrorCode::kAlreadyFinished);
+  EXPECT_EQ(after.GetCounts()->waiting, 4);
+}
+
 TEST_F(QueueTest, ActiveJobSeesCancelWithin500MsAndIsNotRetried) {
   Producer producer(redis(), queue());
   JobOptions options;
@@ -817,10 +894,13 @@ TEST_F(QueueTest, AsyncAddWritesTheOwnerIndexInTheSameCallAndTrimsIt) {
   auto add = [&](const JobOptions& options, const AddIndexEntry* index) {
     Latch done(1);
     Result<AddResult> added = Status(ErrorCode::kInternal, "not called");
-    producer.AddAsync("render", Json{{"owner", "o"}}, options, [&](Result<AddResult> r) {
-      added = std::move(r);
-      done.CountDown();
-    }, index);
+    producer.AddAsync(
+        "render", Json{{"owner", "o"}}, options,
+        [&](Result<AddResult> r) {
+          added = std::move(r);
+          done.CountDown();
+        },
+        index);
     EXPECT_TRUE(done.Wait(std::chrono::seconds(5)));
     return added;
   };
@@ -916,7 +996,8 @@ TEST_F(QueueTest, AsyncCallsFailAfterTheCommandTimeoutWhenRedisHangsThenRecover)
   EXPECT_EQ(hung.error().code(), ErrorCode::kQueueUnavailable) << hung.error().ToString();
   EXPECT_GE(waited, std::chrono::milliseconds(350));
   EXPECT_LT(waited, std::chrono::milliseconds(2000));
-  EXPECT_TRUE(WaitFor([&] { return SummaryOf(producer, "1", std::chrono::seconds(3)).ok(); }, 5000));
+  EXPECT_TRUE(
+      WaitFor([&] { return SummaryOf(producer, "1", std::chrono::seconds(3)).ok(); }, 5000));
 }
 
 TEST_F(QueueTest, AsyncCallsLargerThanTheSocketBuffersAreWrittenAsRedisReadsThem) {
@@ -925,7 +1006,8 @@ TEST_F(QueueTest, AsyncCallsLargerThanTheSocketBuffersAreWrittenAsRedisReadsThem
   constexpr int kCommands = 192;
   const std::string value(256 * 1024, 'v');
   std::vector<std::vector<std::string>> commands;
-  for (int i = 0; i < kCommands; ++i) commands.push_back({"SET", Key("big" + std::to_string(i)), value});
+  for (int i = 0; i < kCommands; ++i)
+    commands.push_back({"SET", Key("big" + std::to_string(i)), value});
   Latch done(1);
   Status result = Status(ErrorCode::kInternal, "not called");
   producer.CommandsAsync(std::move(commands), [&](Status s) {

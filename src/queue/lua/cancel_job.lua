@@ -5,9 +5,13 @@
 -- KEYS: 1 wait, 2 active, 3 prioritized, 4 events, 5 delayed, 6 failed, 7 completed, 8 meta,
 --       9 paused (legacy)
 -- ARGV: 1 base, 2 job id, 3 now, 4 reason text, 5 error code
+-- Optional follow-up job (the job's webhook delivery), added in this call only if the job is
+-- cancelled here (1): KEYS 10..18 its queue's add keys, ARGV 6 its queue's base and 7..14 its
+-- 8 add values (see addJobs).
 -- Returns 1 cancelled now, 2 cancel requested from the active worker, -1 no such job,
 -- -2 already finished, -3 in a state that cannot be cancelled (waiting-children, unknown).
 --@include common
+--@include add
 local base = ARGV[1]
 local id = ARGV[2]
 local jobKey = base .. id
@@ -32,4 +36,5 @@ redis.call("HSET", jobKey, "failedReason", ARGV[4], "errorCode", ARGV[5], "cance
 redis.call("ZADD", KEYS[6], now, id)
 redis.call("XADD", KEYS[4], "MAXLEN", "~", meta.maxEventsText, "*", "event", "failed", "jobId", id,
            "failedReason", ARGV[4], "prev", prev)
+if KEYS[10] then addJobs(addKeysAt(10), ARGV[6], 7, 14, nil) end
 return 1

@@ -6,9 +6,13 @@
 --       11 lock ms, 12 limiter max, 13 limiter duration ms, 14 worker name,
 --       15 attempts (opts), 16 stacktrace JSON ("" unchanged), 17 errorCode ("" none),
 --       18 cancelledAt ("" none), 19 attempts made after this one (atm), 20 delete cancel key (1|0)
+-- Optional follow-up job (the job's webhook delivery), added in this call only if the job ends
+-- here: KEYS 12..20 its queue's add keys (see addKeysAt), ARGV 21 its queue's base and 22..29
+-- its 8 add values (see addJobs; a custom id makes a repeated add a no-op).
 -- Returns {code, nextId, nextHash, rateLimitPttl, nextDelayedMs, cancelRequested};
 -- code 1 ok, -1 missing job, -2 missing lock, -6 lock mismatch, -3 not active.
 --@include common
+--@include add
 local k = workerKeys()
 local base = ARGV[1]
 local id = ARGV[2]
@@ -52,6 +56,7 @@ else
                "retries-exhausted", "jobId", id, "attemptsMade", atm)
   end
 end
+if KEYS[12] then addJobs(addKeysAt(12), ARGV[21], 22, 29, nil) end
 if ARGV[10] == "1" then
   local limDuration = tonumber(ARGV[13])
   if limDuration == 0 then limDuration = nil end
