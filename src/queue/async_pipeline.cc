@@ -128,6 +128,8 @@ class PollWatcher final : public IoWatcher {
 namespace {
 
 constexpr size_t kCompactAfterBytes = 1 << 20;
+// Calls sent together at most before the end of a loop pass (see Submit).
+constexpr int kEagerFlushCalls = 12;
 
 Status Unavailable(const RedisOptions& options) {
   return Error(ErrorCode::kQueueUnavailable, "Redis at " + options.Describe() + " is unavailable.");
@@ -198,6 +200,15 @@ void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> key
     } else if (state_ == State::kUp) {
       // Written by a deferred flush, with the calls the loop's other ready work makes.
       QueueLocked(std::move(call));
+      // A loop pass that queues many calls sends them kEagerFlushCalls at a time, so Redis
+      // runs the first while this thread still reads and parses the rest of the pass's requests
+      // (with one send per pass, Redis and the I/O thread took turns and a core sat idle).
+      if (++unflushed_ >= kEagerFlushCalls) {
+        unflushed_ = 0;
+        FlushLocked(completions);
+        if (state_ == State::kUp && !read_armed_ && !reading_ && !in_flight_.empty())
+          ArmReadLocked();
+      }
       if (!flush_deferred_) {
         flush_deferred_ = true;
         watcher_->Defer([this, g = generation_] { OnFlush(g); });
@@ -230,6 +241,7 @@ void AsyncPipeline::OnFlush(uint64_t generation) {
     std::lock_guard lock(mutex_);
     if (generation != generation_ || stopping_) return;
     flush_deferred_ = false;
+    unflushed_ = 0;
     FlushLocked(completions);
     if (state_ == State::kUp && !read_armed_ && !reading_ && !in_flight_.empty()) ArmReadLocked();
   }

@@ -1,7 +1,8 @@
 // AsyncPipeline: script calls (and plain commands) on one Redis connection that never block
 // their caller. Submit encodes the call; a flush the IoWatcher runs after the loop's ready work
-// writes every call encoded meanwhile in one non-blocking send (what the socket does not take is
-// written when it becomes writable); replies are read
+// writes every call encoded meanwhile in one non-blocking send, and a pass that queues many calls
+// sends every 12th at once with those before it, so Redis starts on them while the loop still
+// works (what the socket does not take is written when it becomes writable); replies are read
 // when an IoWatcher says the socket is readable, and each call's `done` runs, in submission
 // order, on the thread that read it. With the API's asio watcher that is an I/O thread, so a
 // status request costs no hop to a thread of the queue's and back. Internal to the queue module.
@@ -100,6 +101,7 @@ class AsyncPipeline {
   bool reading_ = false;                 // guarded by mutex_: a thread is running callbacks
   bool write_armed_ = false;             // guarded by mutex_
   bool flush_deferred_ = false;          // guarded by mutex_: an OnFlush is on its way
+  int unflushed_ = 0;                    // guarded by mutex_: calls queued since the last send
   int64_t backoff_ms_ = 0;               // guarded by mutex_
   std::chrono::steady_clock::time_point retry_at_{};  // guarded by mutex_
   std::thread supervisor_;
