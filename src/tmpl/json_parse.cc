@@ -217,8 +217,13 @@ bool NeedsNlohmann(std::string_view text) {
     if (at + 2 < text.size() && (text[at + 2] == 'd' || text[at + 2] == 'D')) return true;
   }
   for (size_t at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 2)) {
+    // The number -0 ends there (a digit after it would be invalid JSON; "-0.5" is a double);
+    // "2026-01-05" in a string does not count.
     const char next = at + 2 < text.size() ? text[at + 2] : ' ';
-    if (next != '.' && next != 'e' && next != 'E') return true;
+    if (next == ' ' || next == '\t' || next == '\r' || next == '\n' || next == ',' || next == ']' ||
+        next == '}') {
+      return true;
+    }
   }
   return false;
 }

@@ -240,6 +240,15 @@ TEST(ParseJsonTest, ReadsEveryTextAsNlohmannDoes) {
       "tru",
       "nul",
       R"({"template":{"version":1,"tracks":[{"type":"text","clips":[{"text":"Hi {{name}}"}]}]}})",
+      "[-0]",
+      "[-0 ]",
+      "{\"a\":-0}",
+      "[-0,1]",
+      "[-0.0,-0e0,-0E1]",
+      "-01",
+      "[-0x]",
+      R"({"date":"2026-01-05","n":-0})",
+      R"({"date":"2026-01-05"})",
   };
   for (const std::string& text : texts) ExpectSameAsNlohmann(text);
   // Nesting at the limit reads as nlohmann reads it; one more level is our limit's refusal.
