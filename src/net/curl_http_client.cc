@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <optional>
 
 #include "base/c_handle.h"
@@ -158,8 +160,8 @@ struct UploadSource {
 
 size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto* source = static_cast<UploadSource*>(user);
-  const int64_t wanted = std::min<int64_t>(static_cast<int64_t>(size * count),
-                                           source->length - source->position);
+  const int64_t wanted =
+      std::min<int64_t>(static_cast<int64_t>(size * count), source->length - source->position);
   if (wanted <= 0) return 0;
   if (source->memory != nullptr) {
     std::memcpy(buffer, source->memory->data() + source->position, static_cast<size_t>(wanted));
@@ -280,10 +282,9 @@ HttpError ErrorFromCurl(CURL* handle, CURLcode code, const char* error_buffer,
       const int connect_timeout_ms = std::min(request.connect_timeout_ms, request.timeout_ms);
       if (request.stall_timeout_s > 0 && elapsed_ms >= request.stall_timeout_s * 1000 - 20 &&
           elapsed_ms < request.timeout_ms - 20) {
-        return MakeError(HttpErrorKind::kTimeout,
-                         "stalled: nothing moved for " + std::to_string(request.stall_timeout_s) +
-                             " s",
-                         true);
+        return MakeError(
+            HttpErrorKind::kTimeout,
+            "stalled: nothing moved for " + std::to_string(request.stall_timeout_s) + " s", true);
       }
       if (connect_timeout_ms < request.timeout_ms && elapsed_ms < request.timeout_ms - 20) {
         return MakeError(HttpErrorKind::kTimeout,
@@ -332,24 +333,21 @@ bool HasHeader(const std::vector<HttpHeader>& headers, std::string_view name) {
 std::optional<HttpError> OpenFileBody(const HttpFileBody& body, UploadSource* source) {
   struct stat info {};
   if (stat(body.path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    return MakeError(HttpErrorKind::kLocalFile, "cannot read the body file: " +
-                                                    std::string(std::strerror(errno)),
-                     false);
+    return MakeError(HttpErrorKind::kLocalFile,
+                     "cannot read the body file: " + std::string(std::strerror(errno)), false);
   }
   const int64_t size = static_cast<int64_t>(info.st_size);
   const int64_t length = body.length < 0 ? size - body.offset : body.length;
   if (body.offset < 0 || length < 0 || body.offset + length > size) {
     return MakeError(HttpErrorKind::kLocalFile,
                      "the body file has " + std::to_string(size) + " bytes, fewer than the " +
-                         std::to_string(body.offset) + "+" + std::to_string(length) +
-                         " to send",
+                         std::to_string(body.offset) + "+" + std::to_string(length) + " to send",
                      false);
   }
   source->file.reset(std::fopen(body.path.c_str(), "rbe"));
   if (!source->file || fseeko(source->file.get(), body.offset, SEEK_SET) != 0) {
-    return MakeError(HttpErrorKind::kLocalFile, "cannot open the body file: " +
-                                                    std::string(std::strerror(errno)),
-                     false);
+    return MakeError(HttpErrorKind::kLocalFile,
+                     "cannot open the body file: " + std::string(std::strerror(errno)), false);
   }
   source->start = body.offset;
   source->length = length;
@@ -358,12 +356,43 @@ std::optional<HttpError> OpenFileBody(const HttpFileBody& body, UploadSource* so
 
 }  // namespace
 
+// A CURLSH sharing connections, TLS sessions and DNS answers between the client's transfers,
+// with one mutex per kind of shared data (libcurl asks for the lock around each use).
+struct CurlHttpClient::Share {
+  CURLSH* handle = nullptr;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+
+  Share() {
+    handle = curl_share_init();
+    if (handle == nullptr) return;  // then every transfer just opens its own connection
+    curl_share_setopt(handle, CURLSHOPT_LOCKFUNC, &Lock);
+    curl_share_setopt(handle, CURLSHOPT_UNLOCKFUNC, &Unlock);
+    curl_share_setopt(handle, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(handle, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  }
+  ~Share() {
+    if (handle != nullptr) curl_share_cleanup(handle);
+  }
+  static void Lock(CURL* /*easy*/, curl_lock_data data, curl_lock_access /*access*/, void* self) {
+    static_cast<Share*>(self)->locks[static_cast<size_t>(data)].lock();
+  }
+  static void Unlock(CURL* /*easy*/, curl_lock_data data, void* self) {
+    static_cast<Share*>(self)->locks[static_cast<size_t>(data)].unlock();
+  }
+};
+
 CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options) : options_(std::move(options)) {
   // Reference-counted and thread-safe in the libcurl we build against (≥ 7.84).
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  share_ = std::make_unique<Share>();
 }
 
-CurlHttpClient::~CurlHttpClient() { curl_global_cleanup(); }
+CurlHttpClient::~CurlHttpClient() {
+  share_.reset();  // closes the cached connections, before libcurl's global cleanup
+  curl_global_cleanup();
+}
 
 HttpResult CurlHttpClient::Get(const HttpRequest& request) {
   return Perform(request, Method::kGet);
@@ -380,8 +409,7 @@ HttpResult CurlHttpClient::Send(const HttpRequest& request) {
 HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   const bool is_post = method == Method::kPost;
   const bool is_send = method == Method::kSend;
-  const std::string method_name =
-      is_send ? request.method : std::string(is_post ? "POST" : "GET");
+  const std::string method_name = is_send ? request.method : std::string(is_post ? "POST" : "GET");
   if (is_send && !IsSendMethod(method_name)) {
     return MakeError(HttpErrorKind::kInvalidUrl, "unsupported method " + method_name, false);
   }
@@ -408,8 +436,8 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   // Send: a body goes up as an upload with a known size (never chunked).
   UploadSource upload;
   const bool has_upload =
-      is_send && (request.body_file.has_value() || !request.body.empty() ||
-                  method_name == "PUT" || method_name == "POST" || method_name == "PATCH");
+      is_send && (request.body_file.has_value() || !request.body.empty() || method_name == "PUT" ||
+                  method_name == "POST" || method_name == "PATCH");
   if (has_upload) {
     if (request.body_file) {
       if (auto error = OpenFileBody(*request.body_file, &upload)) return *std::move(error);
@@ -443,6 +471,7 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   }
 
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  if (share_->handle != nullptr) curl_easy_setopt(h, CURLOPT_SHARE, share_->handle);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -513,8 +542,8 @@ HttpResult CurlHttpClient::Perform(const HttpRequest& request, Method method) {
   } else if (state.error_status != 0) {
     error = ErrorForStatus(state.error_status);
   } else if (upload.read_failed) {
-    error = MakeError(HttpErrorKind::kLocalFile, "the body file became shorter while sending",
-                      false);
+    error =
+        MakeError(HttpErrorKind::kLocalFile, "the body file became shorter while sending", false);
   } else if (code != CURLE_OK) {
     error = ErrorFromCurl(h, code, error_buffer, request, elapsed_ms);
   } else {

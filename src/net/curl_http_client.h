@@ -7,6 +7,7 @@
 // Only scheme://host/path of URLs is logged.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "net/http_client.h"
@@ -25,7 +26,12 @@ struct CurlHttpClientOptions {
   std::string user_agent = "vidgen/0.1";
 };
 
-// Thread-safe: any number of threads may call Get/Post/Send at once (each call has its own handle).
+// Thread-safe: any number of threads may call Get/Post/Send at once (each call has its own
+// handle). The calls of one client share a connection cache, TLS sessions and resolved names
+// (a libcurl share handle): a connection left open by one request is reused by the next to the
+// same host, so a multipart upload or a run of webhooks to one receiver pays one TCP and TLS
+// handshake, not one per request. Connections are only ever opened through the address guard;
+// clients with different options never share.
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(CurlHttpClientOptions options = {});
@@ -41,7 +47,9 @@ class CurlHttpClient final : public HttpClient {
   enum class Method { kGet, kPost, kSend };
   HttpResult Perform(const HttpRequest& request, Method method);
 
+  struct Share;  // the libcurl share handle and its locks
   CurlHttpClientOptions options_;
+  std::unique_ptr<Share> share_;
 };
 
 }  // namespace vg::net

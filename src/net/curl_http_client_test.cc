@@ -4,7 +4,6 @@
 #include "net/curl_http_client.h"
 
 #include <gtest/gtest.h>
-
 #include <strings.h>
 #include <unistd.h>
 
@@ -267,8 +266,8 @@ class CurlSendTest : public CurlHttpClientTest {
  protected:
   void SetUp() override {
     CurlHttpClientTest::SetUp();
-    file_ = std::filesystem::temp_directory_path() /
-            ("vg_send_" + std::to_string(::getpid()) + ".bin");
+    file_ =
+        std::filesystem::temp_directory_path() / ("vg_send_" + std::to_string(::getpid()) + ".bin");
     std::ofstream out(file_, std::ios::binary);
     for (int i = 0; i < 300000; ++i) out.put(static_cast<char>('a' + i % 26));
   }
@@ -303,7 +302,8 @@ TEST_F(CurlSendTest, AnUploadToAServerThatStopsReadingFailsOnceNothingMovesForTh
   {
     std::ofstream out(big, std::ios::binary);
     std::string block(1 << 20, 'x');
-    for (int i = 0; i < 64; ++i) out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    for (int i = 0; i < 64; ++i)
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
   }
   SilentListener silent;
   ASSERT_TRUE(silent.Start().ok());
@@ -404,6 +404,55 @@ TEST_F(CurlSendTest, UnknownMethodIsRefused) {
   HttpResult result = client_.Send(SendRequest("TRACE", "/echo"));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().kind, HttpErrorKind::kInvalidUrl);
+}
+
+// The client's transfers share a connection cache: a run of requests to one keep-alive server
+// goes over one connection, bodies and answers intact; another client (other options) never
+// borrows it, so the address guard still refuses what it must.
+TEST_F(CurlSendTest, RequestsToOneServerReuseOneConnection) {
+  testing::TestHttpServer keep([this](const TestRequest& request) { return Handle(request); });
+  keep.set_keep_alive(true);
+  ASSERT_TRUE(keep.Start().ok());
+  std::string expected;
+  for (int i = 0; i < 5000; ++i) expected.push_back(static_cast<char>('a' + (i + 7) % 26));
+  for (int round = 0; round < 3; ++round) {
+    HttpResult got = client_.Get(Request(keep.Url("/hello")));
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(got.value().body, "hello world");
+    HttpRequest put = Request(keep.Url("/echo"));
+    put.method = "PUT";
+    put.body_file = HttpFileBody{file_.string(), 7, 5000};
+    HttpResult sent = client_.Send(put);
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+    EXPECT_EQ(sent.value().body, "PUT:" + expected);
+  }
+  EXPECT_EQ(keep.hits("/hello"), 3);
+  EXPECT_EQ(keep.connections(), 1);
+
+  CurlHttpClient guarded(Options(false));
+  HttpResult refused = guarded.Get(Request(keep.Url("/hello")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, HttpErrorKind::kRefusedAddress);
+  EXPECT_EQ(keep.hits("/hello"), 3);
+}
+
+// A server that drops a connection after answering without saying so: the next request finds
+// its cached connection dead and goes over a new one, an upload body sent again from its start.
+TEST_F(CurlSendTest, AConnectionTheServerDroppedIsReplacedAndTheUploadSentAgain) {
+  testing::TestHttpServer dropping([this](const TestRequest& request) { return Handle(request); });
+  dropping.set_drop_after_reply(true);
+  ASSERT_TRUE(dropping.Start().ok());
+  std::string expected;
+  for (int i = 0; i < 100000; ++i) expected.push_back(static_cast<char>('a' + (i + 3) % 26));
+  for (int round = 0; round < 3; ++round) {
+    HttpRequest put = Request(dropping.Url("/echo"));
+    put.method = "PUT";
+    put.body_file = HttpFileBody{file_.string(), 3, 100000};
+    HttpResult sent = client_.Send(put);
+    ASSERT_TRUE(sent.ok()) << round << ": " << sent.error().message;
+    EXPECT_EQ(sent.value().body, "PUT:" + expected);
+  }
+  EXPECT_EQ(dropping.connections(), 3);
 }
 
 }  // namespace

@@ -173,6 +173,7 @@ void TestHttpServer::AcceptLoop() {
     if ((fds[0].revents & POLLIN) == 0) continue;
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    ++connections_;
     std::lock_guard<std::mutex> lock(mutex_);
     connection_fds_.push_back(fd);
     connection_threads_.emplace_back([this, fd] { Serve(fd); });
@@ -181,7 +182,7 @@ void TestHttpServer::AcceptLoop() {
 
 void TestHttpServer::Serve(int fd) {
   TestRequest request;
-  if (ReadRequest(fd, &request)) {
+  while (!stopping_ && ReadRequest(fd, &request)) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++hits_[request.path];
@@ -195,8 +196,10 @@ void TestHttpServer::Serve(int fd) {
       }
     };
     wait(reply.delay_ms);
+    const bool keep = keep_alive_ && !drop_after_reply_ && reply.mode == TestReply::Body::kFixed;
+    const bool say_close = !keep && !drop_after_reply_;
     std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + Reason(reply.status) +
-                       "\r\nConnection: close\r\n";
+                       (say_close ? "\r\nConnection: close\r\n" : "\r\n");
     for (const HttpHeader& header : reply.headers) {
       head += header.name + ": " + header.value + "\r\n";
     }
@@ -229,6 +232,8 @@ void TestHttpServer::Serve(int fd) {
         break;
       }
     }
+    if (!ok || !keep) break;
+    request = TestRequest();
   }
   shutdown(fd, SHUT_WR);
   // Drain briefly so the client sees our FIN rather than a reset.

@@ -1,7 +1,9 @@
 // TestHttpServer: a tiny HTTP/1.1 server on 127.0.0.1 for tests (linked into test binaries
 // only, as vg_net_testing). It binds port 0, serves each connection on its own thread with
-// `Connection: close`, counts requests per path, and can misbehave on purpose: stream a chunked
-// body forever, stall after the headers, or delay its answer. Never listens beyond loopback.
+// `Connection: close` (or, with set_keep_alive(true), answers requests on a connection until the
+// client closes it), counts requests per path and connections, and can misbehave on purpose: stream
+// a chunked body forever, stall after the headers, or delay its answer. Never listens beyond
+// loopback.
 #pragma once
 
 #include <atomic>
@@ -61,12 +63,22 @@ class TestHttpServer {
   std::string Url(const std::string& path) const;
   // Requests received for `path` (without query) so far.
   int hits(const std::string& path) const;
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
+  // Before Start(): keep connections open between kFixed answers (HTTP/1.1 keep-alive).
+  void set_keep_alive(bool keep_alive) { keep_alive_ = keep_alive; }
+  // Before Start(): answer as if keeping the connection (no `Connection: close`), then close it
+  // anyway: a server that drops idle connections, which a client reusing them must survive.
+  void set_drop_after_reply(bool drop) { drop_after_reply_ = drop; }
 
  private:
   void AcceptLoop();
   void Serve(int fd);
 
   TestHandler handler_;
+  bool keep_alive_ = false;
+  bool drop_after_reply_ = false;
+  std::atomic<int> connections_{0};
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};
   int port_ = 0;
