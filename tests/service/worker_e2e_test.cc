@@ -2,9 +2,11 @@
 // BullMQ's format (as `vidgen api` or a Node producer would), the real executable rendering
 // them into LOCAL_STORAGE_DIR, results checked with ffprobe. Covers kill -9 mid-render (another
 // worker completes the job), cancel of an active job, SIGTERM (job handed back, exit 0), a
-// Redis restart mid-run (nothing accepted is lost) and bad configuration (exit 2).
+// Redis restart mid-run (nothing accepted is lost, every job's webhook delivery exists exactly
+// once) and bad configuration (exit 2).
 #include <signal.h>
 
+#include <map>
 #include <thread>
 
 #include "queue/producer.h"
@@ -47,12 +49,14 @@ class WorkerE2eTest : public ::testing::Test {
 
   // Enqueues a render job with the API's options. With a custom id, a queue_unavailable answer
   // (Redis restarting) is retried, as an API client retries a 503 with an Idempotency-Key.
-  std::string Add(const Json& tmpl, int attempts = 3, const std::string& custom_id = "") {
+  std::string Add(const Json& tmpl, int attempts = 3, const std::string& custom_id = "",
+                  const std::string& webhook_url = "") {
     queue::JobOptions options;
     options.attempts = attempts;
     options.backoff = {queue::Backoff::Type::kExponential, 200, 0};
     if (!custom_id.empty()) options.job_id = custom_id;
-    const Json data = {{"template", tmpl}, {"input", {{"name", "Ada"}}}, {"owner", "public"}};
+    Json data = {{"template", tmpl}, {"input", {{"name", "Ada"}}}, {"owner", "public"}};
+    if (!webhook_url.empty()) data["webhookUrl"] = webhook_url;
     auto added = producer().Add("render", data, options);
     for (int i = 0; !custom_id.empty() && !added.ok() && i < 50; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -162,14 +166,17 @@ TEST_F(WorkerE2eTest, SigtermHandsARunningJobBackToWaitAfterTheGraceAndExitsZero
 
 TEST_F(WorkerE2eTest, RedisRestartedMidRunLosesNothingAccepted) {
   auto worker = StartVidgen({"worker"}, WorkerEnv());
+  // Every job asks for a webhook (to a port nobody listens on: the deliveries themselves fail,
+  // which does not matter here); its delivery job is added by the script call that completes it.
+  const std::string hook = "http://127.0.0.1:9/hook";
   std::vector<std::string> ids;
-  for (int i = 0; i < 6; ++i) ids.push_back(Add(TestTemplate(320, 180, 1)));
+  for (int i = 0; i < 6; ++i) ids.push_back(Add(TestTemplate(320, 180, 1), 3, "", hook));
   ASSERT_TRUE(WaitFor([&] { return Get(ids[0]).state == queue::JobState::kCompleted; }, 30000));
   redis_.Shutdown();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   redis_.Restart();
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(Add(TestTemplate(320, 180, 1), 3, "after-restart-" + std::to_string(i)));
+    ids.push_back(Add(TestTemplate(320, 180, 1), 3, "after-restart-" + std::to_string(i), hook));
   }
   for (const auto& id : ids) {
     EXPECT_TRUE(WaitState(id, queue::JobState::kCompleted, 60000)) << id << "\n"
@@ -178,6 +185,25 @@ TEST_F(WorkerE2eTest, RedisRestartedMidRunLosesNothingAccepted) {
   }
   worker->Kill(SIGTERM);
   EXPECT_EQ(worker->Wait(10000), 0);
+
+  // Exactly one video.completed delivery per job, whatever state the delivery reached.
+  queue::RedisOptions options;
+  options.host = redis_.host();
+  options.port = redis_.port();
+  queue::Producer hooks(options, queue::QueueName{"bull", "e2e-webhooks"});
+  std::map<std::string, int> deliveries;
+  for (queue::JobState state :
+       {queue::JobState::kWaiting, queue::JobState::kDelayed, queue::JobState::kActive,
+        queue::JobState::kCompleted, queue::JobState::kFailed}) {
+    auto jobs = hooks.ListJobs(state, 0, 1000);
+    ASSERT_TRUE(jobs.ok()) << jobs.error().ToString();
+    for (const queue::Job& delivery : *jobs) {
+      EXPECT_EQ(delivery.data.value("type", ""), "video.completed");
+      ++deliveries[delivery.data.value("jobId", "")];
+    }
+  }
+  for (const auto& id : ids) EXPECT_EQ(deliveries[id], 1) << id;
+  EXPECT_EQ(deliveries.size(), ids.size());
 }
 
 TEST_F(WorkerE2eTest, BadConfigurationIsExitTwoNamingEveryVariable) {
