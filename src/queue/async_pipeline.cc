@@ -203,11 +203,11 @@ void AsyncPipeline::Submit(const LuaScript* script, std::vector<std::string> key
       // A loop pass that queues many calls sends them kEagerFlushCalls at a time, so Redis
       // runs the first while this thread still reads and parses the rest of the pass's requests
       // (with one send per pass, Redis and the I/O thread took turns and a core sat idle).
+      // Only the send happens here: a failed socket is left for the deferred flush to find (so
+      // calls are failed on the loop's thread), and that flush arms the read.
       if (++unflushed_ >= kEagerFlushCalls) {
         unflushed_ = 0;
-        FlushLocked(completions);
-        if (state_ == State::kUp && !read_armed_ && !reading_ && !in_flight_.empty())
-          ArmReadLocked();
+        FlushLocked(completions, /*may_lose=*/false);
       }
       if (!flush_deferred_) {
         flush_deferred_ = true;
@@ -248,7 +248,7 @@ void AsyncPipeline::OnFlush(uint64_t generation) {
   Run(completions);
 }
 
-void AsyncPipeline::FlushLocked(std::vector<Completion>& completions) {
+void AsyncPipeline::FlushLocked(std::vector<Completion>& completions, bool may_lose) {
   while (out_sent_ < out_.size()) {
     const ssize_t n =
         send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -269,7 +269,7 @@ void AsyncPipeline::FlushLocked(std::vector<Completion>& completions) {
       }
       return;
     }
-    LoseLocked("write", std::strerror(errno), completions);
+    if (may_lose) LoseLocked("write", std::strerror(errno), completions);
     return;
   }
   out_.clear();

@@ -76,7 +76,9 @@ class AsyncPipeline {
   // The helpers below run with mutex_ held; failed calls go to `completions`, to be run
   // once it is released.
   void QueueLocked(Call call);  // encodes the call into out_; a flush sends it
-  void FlushLocked(std::vector<Completion>& completions);
+  // Sends what is encoded. A failed socket is lost (its calls failed into `completions`) unless
+  // !may_lose, which leaves everything for a later flush.
+  void FlushLocked(std::vector<Completion>& completions, bool may_lose = true);
   void ArmReadLocked();
   void LoseLocked(const char* what, const std::string& detail,
                   std::vector<Completion>& completions);
