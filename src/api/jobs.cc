@@ -273,15 +273,13 @@ Result<nlohmann::json> JobsService::Cancel(std::string_view owner, std::string_v
   // (API.md "cancel": this process finalised it), so the delivery exists if and only if the
   // cancel happened. An active job's worker ends it and adds the delivery itself.
   std::optional<queue::FollowUp> delivery;
-  if (deps_.webhooks && job.data.is_object() && job.data.contains("webhookUrl") &&
-      job.data["webhookUrl"].is_string()) {
-    notify::WebhookEvent event;
-    event.url = job.data["webhookUrl"].get<std::string>();
-    event.type = "video.cancelled";
-    event.job_id = job.id;
-    event.data = {{"jobId", job.id}, {"status", "cancelled"}};
-    if (job.data.contains("metadata")) event.data["metadata"] = job.data["metadata"];
-    Result<queue::FollowUp> built = deps_.webhooks->DeliveryFor(event);
+  std::optional<notify::WebhookEvent> event =
+      deps_.webhooks ? notify::WebhookEventFor(
+                           job, queue::FinalState::kCancelled,
+                           queue::JobOutcome::Failed(Status(ErrorCode::kCancelled, "cancelled")))
+                     : std::nullopt;
+  if (event) {
+    Result<queue::FollowUp> built = deps_.webhooks->DeliveryFor(*event);
     if (built.ok()) {
       delivery = std::move(*built);
     } else {

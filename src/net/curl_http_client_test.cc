@@ -269,7 +269,7 @@ class CurlSendTest : public CurlHttpClientTest {
     file_ =
         std::filesystem::temp_directory_path() / ("vg_send_" + std::to_string(::getpid()) + ".bin");
     std::ofstream out(file_, std::ios::binary);
-    for (int i = 0; i < 300000; ++i) out.put(static_cast<char>('a' + i % 26));
+    out << FileBytes(0, 300000);
   }
   void TearDown() override { std::filesystem::remove(file_); }
 
@@ -277,6 +277,23 @@ class CurlSendTest : public CurlHttpClientTest {
     HttpRequest request = Request(server_->Url(path));
     request.method = method;
     return request;
+  }
+
+  // The bytes of file_ from `offset`: the alphabet over and over.
+  static std::string FileBytes(int offset, int length) {
+    std::string bytes;
+    for (int i = 0; i < length; ++i) bytes.push_back(static_cast<char>('a' + (offset + i) % 26));
+    return bytes;
+  }
+
+  // PUTs `length` bytes of file_ from `offset` to `url` (the /echo handler) and checks the echo.
+  void ExpectPutEchoes(const std::string& url, int offset, int length) {
+    HttpRequest put = Request(url);
+    put.method = "PUT";
+    put.body_file = HttpFileBody{file_.string(), offset, length};
+    HttpResult sent = client_.Send(put);
+    ASSERT_TRUE(sent.ok()) << sent.error().message;
+    EXPECT_EQ(sent.value().body, "PUT:" + FileBytes(offset, length));
   }
 
   std::filesystem::path file_;
@@ -289,9 +306,8 @@ TEST_F(CurlSendTest, PutsAFileRangeWithALengthAndNoExpectWait) {
   request.on_upload_progress = [&](int64_t sent) { progress.push_back(sent); };
   HttpResult result = client_.Send(request);
   ASSERT_TRUE(result.ok()) << result.error().message;
-  std::string expected;
-  for (int i = 0; i < 100000; ++i) expected.push_back(static_cast<char>('a' + (i + 2) % 26));
-  EXPECT_EQ(result.value().body, "PUT:" + expected) << "no Expect header, no chunked encoding";
+  EXPECT_EQ(result.value().body, "PUT:" + FileBytes(26 * 1000 + 2, 100000))
+      << "no Expect header, no chunked encoding";
   ASSERT_FALSE(progress.empty());
   EXPECT_EQ(progress.back(), 100000);
 }
@@ -413,18 +429,11 @@ TEST_F(CurlSendTest, RequestsToOneServerReuseOneConnection) {
   testing::TestHttpServer keep([this](const TestRequest& request) { return Handle(request); });
   keep.set_keep_alive(true);
   ASSERT_TRUE(keep.Start().ok());
-  std::string expected;
-  for (int i = 0; i < 5000; ++i) expected.push_back(static_cast<char>('a' + (i + 7) % 26));
   for (int round = 0; round < 3; ++round) {
     HttpResult got = client_.Get(Request(keep.Url("/hello")));
     ASSERT_TRUE(got.ok()) << got.error().message;
     EXPECT_EQ(got.value().body, "hello world");
-    HttpRequest put = Request(keep.Url("/echo"));
-    put.method = "PUT";
-    put.body_file = HttpFileBody{file_.string(), 7, 5000};
-    HttpResult sent = client_.Send(put);
-    ASSERT_TRUE(sent.ok()) << sent.error().message;
-    EXPECT_EQ(sent.value().body, "PUT:" + expected);
+    ExpectPutEchoes(keep.Url("/echo"), 7, 5000);
   }
   EXPECT_EQ(keep.hits("/hello"), 3);
   EXPECT_EQ(keep.connections(), 1);
@@ -442,15 +451,9 @@ TEST_F(CurlSendTest, AConnectionTheServerDroppedIsReplacedAndTheUploadSentAgain)
   testing::TestHttpServer dropping([this](const TestRequest& request) { return Handle(request); });
   dropping.set_drop_after_reply(true);
   ASSERT_TRUE(dropping.Start().ok());
-  std::string expected;
-  for (int i = 0; i < 100000; ++i) expected.push_back(static_cast<char>('a' + (i + 3) % 26));
   for (int round = 0; round < 3; ++round) {
-    HttpRequest put = Request(dropping.Url("/echo"));
-    put.method = "PUT";
-    put.body_file = HttpFileBody{file_.string(), 3, 100000};
-    HttpResult sent = client_.Send(put);
-    ASSERT_TRUE(sent.ok()) << round << ": " << sent.error().message;
-    EXPECT_EQ(sent.value().body, "PUT:" + expected);
+    SCOPED_TRACE(round);
+    ExpectPutEchoes(dropping.Url("/echo"), 3, 100000);
   }
   EXPECT_EQ(dropping.connections(), 3);
 }

@@ -102,6 +102,39 @@ bool IsValidWebhookSecret(std::string_view secret) {
   return key && !key->empty();
 }
 
+std::optional<WebhookEvent> WebhookEventFor(const queue::Job& job, queue::FinalState state,
+                                            const queue::JobOutcome& outcome) {
+  if (!job.data.is_object()) return std::nullopt;
+  auto url = job.data.find("webhookUrl");
+  if (url == job.data.end() || !url->is_string() || url->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  WebhookEvent event;
+  event.url = url->get<std::string>();
+  event.job_id = job.id;
+  event.data = {{"jobId", job.id}};
+  switch (state) {
+    case queue::FinalState::kCompleted:
+      event.type = "video.completed";
+      event.data["status"] = "completed";
+      event.data["result"] = outcome.returnvalue();
+      break;
+    case queue::FinalState::kFailed:
+      event.type = "video.failed";
+      event.data["status"] = "failed";
+      event.data["error"] = {{"code", ErrorCodeName(outcome.error().code())},
+                             {"message", outcome.error().message()}};
+      break;
+    case queue::FinalState::kCancelled:
+      event.type = "video.cancelled";
+      event.data["status"] = "cancelled";
+      break;
+  }
+  auto metadata = job.data.find("metadata");
+  if (metadata != job.data.end() && !metadata->is_null()) event.data["metadata"] = *metadata;
+  return event;
+}
+
 std::string BuildWebhookBody(const WebhookEvent& event, int64_t timestamp_ms) {
   nlohmann::ordered_json envelope;
   envelope["type"] = event.type;

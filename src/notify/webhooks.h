@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,7 @@
 #include "base/result.h"
 #include "net/http_client.h"
 #include "obs/metrics.h"
+#include "queue/consumer.h"
 #include "queue/producer.h"
 #include "queue/redis_options.h"
 
@@ -46,6 +48,13 @@ struct WebhookEvent {
   // {jobId, status, result | error, metadata}: the envelope's `data`.
   nlohmann::json data = nlohmann::json::object();
 };
+
+// The webhook of a render job's ending (API.md "Webhooks"): video.completed with the result,
+// video.failed with the error, video.cancelled; `data` {jobId, status, result | error,
+// metadata}. `outcome` is read for completed and failed only. nullopt when the job's data asks
+// for no webhook (no non-empty string webhookUrl).
+std::optional<WebhookEvent> WebhookEventFor(const queue::Job& job, queue::FinalState state,
+                                            const queue::JobOutcome& outcome);
 
 // The exact body POSTed: {"type":…, "timestamp":"<ISO-8601 of timestamp_ms>", "data":…}.
 std::string BuildWebhookBody(const WebhookEvent& event, int64_t timestamp_ms);

@@ -419,12 +419,13 @@ std::unique_ptr<Consumer::FetchResult> Consumer::Finish(Slot* slot, const Job& j
               std::to_string(job.attempts_made + 1),
               cancelled ? "1" : "0"};
       if (std::optional<FollowUp> follow_up = BuildFollowUp(job, final_state, outcome)) {
+        const size_t finish_args = args.size();
         keys_with_follow_up = *keys;
         Status appended = AppendFollowUp(*follow_up, now, &keys_with_follow_up, &args);
         if (appended.ok()) {
           keys = &keys_with_follow_up;
         } else {
-          args.resize(20);  // the finish goes ahead without it
+          args.resize(finish_args);  // the finish goes ahead without it
           obs::Log(obs::Level::kError, "queue.follow_up_refused",
                    {{"queue", queue_.name}, {"job", job.id}, {"error", appended.ToString()}});
         }

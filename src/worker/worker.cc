@@ -189,34 +189,10 @@ std::optional<queue::FollowUp> Worker::WebhookDelivery(const queue::Job& job,
                                                        queue::FinalState state,
                                                        const queue::JobOutcome& outcome) {
   prepared_delivery = {};
-  if (deps_.webhooks == nullptr || !job.data.is_object()) return std::nullopt;
-  auto url = job.data.find("webhookUrl");
-  if (url == job.data.end() || !url->is_string() || url->get<std::string>().empty()) {
-    return std::nullopt;
-  }
-  notify::WebhookEvent event;
-  event.url = url->get<std::string>();
-  event.job_id = job.id;
-  event.data = {{"jobId", job.id}};
-  switch (state) {
-    case queue::FinalState::kCompleted:
-      event.type = "video.completed";
-      event.data["status"] = "completed";
-      event.data["result"] = outcome.returnvalue();
-      break;
-    case queue::FinalState::kFailed:
-      event.type = "video.failed";
-      event.data["status"] = "failed";
-      event.data["error"] = {{"code", ErrorCodeName(outcome.error().code())},
-                             {"message", outcome.error().message()}};
-      break;
-    case queue::FinalState::kCancelled:
-      event.type = "video.cancelled";
-      event.data["status"] = "cancelled";
-      break;
-  }
-  auto metadata = job.data.find("metadata");
-  if (metadata != job.data.end() && !metadata->is_null()) event.data["metadata"] = *metadata;
+  if (deps_.webhooks == nullptr) return std::nullopt;
+  std::optional<notify::WebhookEvent> wanted = notify::WebhookEventFor(job, state, outcome);
+  if (!wanted) return std::nullopt;
+  const notify::WebhookEvent& event = *wanted;
   Result<queue::FollowUp> delivery = deps_.webhooks->DeliveryFor(event);
   if (!delivery.ok()) {
     // A webhook failure never fails the job.
